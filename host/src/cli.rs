@@ -1,0 +1,316 @@
+//! The `switchyard` command line: `switchyard route` prints decisions as tables or JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::decision::{Decision, Plan, RejectReason, Verdict};
+use crate::files::{load_network_dir, load_order, read_json};
+use crate::model::{Order, TenantPolicy};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Cost-optimal, promise-aware order routing"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Route orders over a network and print each decision.
+    Route(RouteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// Network directory: nodes.json, services.json, rates.csv, skus.csv, inventory.csv, and
+    /// optionally load.csv and policy.json.
+    #[arg(long)]
+    pub network: PathBuf,
+    /// Order file, or a directory whose *.json files are orders; may be given more than once.
+    #[arg(long, required = true)]
+    pub order: Vec<PathBuf>,
+    /// Who decides.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Optimizer)]
+    pub strategy: StrategyArg,
+    /// Tenant policy file to use instead of the network directory's policy.json.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Print JSON: one decision as an object, several as an array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Optimizer,
+    PrimaryNode,
+    NearestNode,
+    /// All three, one after the other.
+    All,
+}
+
+/// Runs a parsed command line, writing results to `out`.
+pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
+    match cli.command {
+        Command::Route(args) => route(args, out),
+    }
+}
+
+fn route(args: RouteArgs, out: &mut impl Write) -> Result<()> {
+    let loaded = load_network_dir(&args.network)?;
+    let policy: TenantPolicy = match &args.policy {
+        Some(path) => read_json(path)?,
+        None => loaded.policy,
+    };
+    let orders = order_files(&args.order)?;
+
+    // Decide every order with every chosen strategy.
+    let deciders: Vec<Decider> = match args.strategy {
+        StrategyArg::Optimizer => vec![crate::optimizer::route],
+        StrategyArg::PrimaryNode => vec![crate::baseline::primary_node],
+        StrategyArg::NearestNode => vec![crate::baseline::nearest_node],
+        StrategyArg::All => vec![
+            crate::optimizer::route,
+            crate::baseline::primary_node,
+            crate::baseline::nearest_node,
+        ],
+    };
+    let mut decisions = Vec::new();
+    for path in &orders {
+        let order = load_order(path)?;
+        for decide in &deciders {
+            let decision =
+                decide(&loaded.network, &loaded.stock, &policy, &order).map_err(|error| {
+                    anyhow::anyhow!("{}: {}: {error}", path.display(), error.field())
+                })?;
+            decisions.push((order.clone(), decision));
+        }
+    }
+
+    // Print them.
+    if args.json {
+        let json = match decisions.as_slice() {
+            [(_, only)] => serde_json::to_string_pretty(only)?,
+            many => serde_json::to_string_pretty(&many.iter().map(|(_, d)| d).collect::<Vec<_>>())?,
+        };
+        writeln!(out, "{json}")?;
+    } else {
+        for (order, decision) in &decisions {
+            writeln!(out, "{}", render(order, decision))?;
+        }
+    }
+    Ok(())
+}
+
+type Decider = fn(
+    &crate::model::Network,
+    &crate::model::Stock,
+    &TenantPolicy,
+    &Order,
+) -> Result<Decision, crate::optimizer::RouteError>;
+
+/// The order files named on the command line, directories expanded to their *.json files.
+fn order_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read directory {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| file.extension().is_some_and(|ext| ext == "json"))
+                .collect();
+            if found.is_empty() {
+                bail!(
+                    "{}: no *.json order files in this directory",
+                    path.display()
+                );
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// A decision as text tables for a terminal.
+pub fn render(order: &Order, decision: &Decision) -> String {
+    let mut text = String::new();
+    let level = order
+        .service_level
+        .map(|l| format!(", {l}"))
+        .unwrap_or_default();
+    text.push_str(&format!(
+        "Order {} to {}{} ({} line(s){level}), promised by {} | strategy: {}\n",
+        order.id,
+        order.ship_to.zip,
+        if order.ship_to.residential {
+            " residential"
+        } else {
+            ""
+        },
+        order.lines.len(),
+        decision.deliver_by,
+        decision.strategy.name(),
+    ));
+
+    match &decision.plan {
+        Some(plan) => {
+            text.push_str(&format!(
+                "Chosen plan: {} total, arrives {}{}\n",
+                plan.cost.total,
+                plan.estimated_delivery,
+                if plan.meets_promise { "" } else { " (LATE)" }
+            ));
+            text.push_str(&shipment_table(plan).to_string());
+            text.push('\n');
+        }
+        None => text.push_str(&format!(
+            "No plan: {}\n",
+            decision
+                .unfulfillable
+                .as_deref()
+                .unwrap_or("unknown reason")
+        )),
+    }
+
+    if !decision.alternatives.is_empty() {
+        let mut table = table(&[
+            "#",
+            "Alternative plan",
+            "Shipments",
+            "Total",
+            "More by",
+            "Arrives",
+        ]);
+        for (rank, alternative) in decision.alternatives.iter().enumerate() {
+            let plan = &alternative.plan;
+            table.add_row(vec![
+                Cell::new(rank + 2),
+                Cell::new(plan.summary()),
+                Cell::new(plan.shipments.len()).set_alignment(CellAlignment::Right),
+                money(plan.cost.total),
+                money(alternative.costs_more_by),
+                Cell::new(plan.estimated_delivery),
+            ]);
+        }
+        text.push_str(&format!("{table}\n"));
+    }
+
+    if !decision.rejected_plans.is_empty() {
+        let mut table = table(&["Ruled-out plan", "Total", "Why"]);
+        for rejected in &decision.rejected_plans {
+            table.add_row(vec![
+                Cell::new(rejected.plan.summary()),
+                money(rejected.plan.cost.total),
+                Cell::new(&rejected.reason),
+            ]);
+        }
+        text.push_str(&format!("{table}\n"));
+    }
+
+    if !decision.nodes.is_empty() {
+        // Nodes that hold none of the order's SKUs are counted, not listed; JSON lists them.
+        let mut table = table(&["Node", "Whole order alone"]);
+        let mut hold_nothing = 0;
+        for verdict in &decision.nodes {
+            let said = match &verdict.verdict {
+                Verdict::CanShipAll {
+                    cost,
+                    service,
+                    estimated_delivery,
+                } => {
+                    format!("{cost} by {service}, arrives {estimated_delivery}")
+                }
+                Verdict::Rejected {
+                    reason: RejectReason::NoStock { short },
+                } if short.len() == order.lines.len()
+                    && short.iter().all(|shortfall| shortfall.available == 0) =>
+                {
+                    hold_nothing += 1;
+                    continue;
+                }
+                Verdict::Rejected { reason } => format!("no: {reason}"),
+            };
+            table.add_row(vec![Cell::new(&verdict.node), Cell::new(said)]);
+        }
+        if hold_nothing > 0 {
+            table.add_row(vec![
+                Cell::new(format!("{hold_nothing} more")),
+                Cell::new("no: hold none of the order's SKUs"),
+            ]);
+        }
+        text.push_str(&format!("{table}\n"));
+    }
+
+    for sentence in &decision.rationale {
+        text.push_str(&format!("- {sentence}\n"));
+    }
+    text
+}
+
+fn shipment_table(plan: &Plan) -> Table {
+    let mut table = table(&[
+        "Node",
+        "Service",
+        "Zone",
+        "Lines",
+        "Bill lb",
+        "Ships",
+        "Arrives",
+        "Shipping",
+        "Labor",
+        "Packaging",
+        "Pressure",
+        "Total",
+    ]);
+    for shipment in &plan.shipments {
+        let lines: Vec<String> = shipment
+            .lines
+            .iter()
+            .map(|line| format!("{} x{}", line.sku, line.quantity))
+            .collect();
+        table.add_row(vec![
+            Cell::new(format!("{} ({})", shipment.node, shipment.node_kind)),
+            Cell::new(&shipment.service),
+            Cell::new(shipment.zone).set_alignment(CellAlignment::Right),
+            Cell::new(lines.join(", ")),
+            Cell::new(shipment.billable_lb).set_alignment(CellAlignment::Right),
+            Cell::new(shipment.ship_date),
+            Cell::new(shipment.estimated_delivery),
+            money(shipment.cost.shipping),
+            money(shipment.cost.labor),
+            money(shipment.cost.packaging),
+            money(shipment.cost.capacity_pressure),
+            money(shipment.cost.total),
+        ]);
+    }
+    if plan.cost.split_penalty.0 != 0 {
+        let mut row = vec![Cell::new("split penalty")];
+        row.extend((0..10).map(|_| Cell::new("")));
+        row.push(money(plan.cost.split_penalty));
+        table.add_row(row);
+    }
+    table
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    table
+}
+
+fn money(amount: crate::model::Cents) -> Cell {
+    Cell::new(amount).set_alignment(CellAlignment::Right)
+}

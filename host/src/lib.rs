@@ -1,0 +1,27 @@
+//! Switchyard decides which node ships which lines of an order, with which carrier service, at
+//! the lowest total cost that keeps the delivery promise, and explains the decision.
+//!
+//! The flow of one order, and the module for each step:
+//!
+//! - [`model`]: the network (nodes, SKUs, carrier services), live stock, orders and policy.
+//! - [`geo`] and [`calendar`]: zones from the USPS chart, and ship and delivery dates.
+//! - [`optimizer`]: order in, candidate shipments priced, exact search, decision out.
+//! - [`baseline`]: the static rules the optimizer is measured against.
+//! - [`decision`] and [`rationale`]: the answer, its cost breakdown and its explanation.
+//! - [`files`]: reading a network directory and orders from disk.
+//! - [`synth`]: larger networks built from real geography, for benchmarks.
+//! - [`cli`]: the `switchyard` command line.
+
+pub mod baseline;
+pub mod calendar;
+pub mod cli;
+pub mod decision;
+pub mod files;
+pub mod geo;
+pub mod model;
+pub mod optimizer;
+pub mod rationale;
+pub mod synth;
+
+pub use decision::Decision;
+pub use optimizer::{RouteError, route};

@@ -1,0 +1,217 @@
+//! Turning what the search found into a [`Decision`](crate::decision::Decision)'s parts: plans
+//! with names and cost breakdowns, a verdict per node, and sentences for people.
+
+use super::plan::RawPlan;
+use super::prepare::{OrderContext, ServiceOption};
+use super::quote::{Parcel, best_quote, shipment_cost};
+use crate::decision::{
+    NodeVerdict, Plan, PlanCost, RejectReason, Shipment, ShipmentLine, Shortfall, Verdict,
+};
+use crate::model::Cents;
+
+/// The parcel made of some units of each order line.
+pub(crate) fn parcel(context: &OrderContext, quantities: &[u32]) -> Parcel {
+    let mut parcel = Parcel {
+        weight_g: 0,
+        volume_mm3: 0,
+        units: 0,
+    };
+    for (line, &quantity) in context.lines.iter().zip(quantities) {
+        parcel.weight_g += line.unit_weight_g * quantity as u64;
+        parcel.volume_mm3 += line.unit_volume_mm3 * quantity as u64;
+        parcel.units += quantity;
+    }
+    parcel
+}
+
+/// A plan with ids, per-shipment cost breakdowns and dates.
+pub(crate) fn plan(context: &OrderContext, raw: &RawPlan) -> Plan {
+    let network = context.network;
+    let mut cost = PlanCost::default();
+    let mut shipments = Vec::with_capacity(raw.shipments.len());
+    for shipment in &raw.shipments {
+        let node = &network.nodes()[shipment.node];
+        let service = &network.services()[shipment.service];
+        let option = &context.nodes[shipment.node];
+        let parcel = parcel(context, &shipment.quantities);
+        let transit_days = service.transit(option.zone).unwrap_or(0);
+        let chosen = ServiceOption {
+            service: shipment.service,
+            delivery: shipment.delivery,
+        };
+        let breakdown =
+            shipment_cost(context, shipment.node, option, &chosen, parcel).unwrap_or_default();
+        cost.shipping += breakdown.shipping;
+        cost.labor += breakdown.labor;
+        cost.packaging += breakdown.packaging;
+        cost.capacity_pressure += breakdown.capacity_pressure;
+        shipments.push(Shipment {
+            node: node.id.clone(),
+            node_kind: node.kind,
+            service: service.id.clone(),
+            carrier: service.carrier.clone(),
+            service_level: service.level,
+            zone: option.zone,
+            lines: shipment
+                .quantities
+                .iter()
+                .enumerate()
+                .filter(|&(_, &quantity)| quantity > 0)
+                .map(|(line, &quantity)| ShipmentLine {
+                    line,
+                    sku: context.order.lines[line].sku.clone(),
+                    quantity,
+                })
+                .collect(),
+            weight_g: parcel.weight_g,
+            billable_lb: service.billable_lb(parcel.weight_g, parcel.volume_mm3),
+            ship_date: option.ship_date,
+            transit_days,
+            estimated_delivery: shipment.delivery,
+            cost: breakdown,
+        });
+    }
+    cost.split_penalty = context.policy.split_penalty * (shipments.len().max(1) as i64 - 1);
+    cost.total =
+        cost.shipping + cost.labor + cost.packaging + cost.capacity_pressure + cost.split_penalty;
+    let estimated_delivery = raw.latest_delivery().unwrap_or(context.deliver_by);
+    Plan {
+        shipments,
+        cost,
+        estimated_delivery,
+        meets_promise: estimated_delivery <= context.deliver_by,
+    }
+}
+
+/// Whether each node could ship the whole order alone: feasible nodes cheapest first, then the
+/// rest by id.
+pub(crate) fn node_verdicts(context: &OrderContext) -> Vec<NodeVerdict> {
+    let network = context.network;
+    let whole: Vec<u32> = context.lines.iter().map(|line| line.quantity).collect();
+    let whole_parcel = parcel(context, &whole);
+    let mut verdicts: Vec<(Option<Cents>, u32, NodeVerdict)> = Vec::new();
+    for (index, option) in context.nodes.iter().enumerate() {
+        let node = &network.nodes()[index];
+        let verdict = if let Some(reason) = &option.excluded {
+            Verdict::Rejected {
+                reason: reason.clone(),
+            }
+        } else if let Some(reason) = shortfall(context, index) {
+            Verdict::Rejected { reason }
+        } else if let Some(quote) = best_quote(context, index, option, whole_parcel) {
+            Verdict::CanShipAll {
+                cost: quote.cost,
+                service: network.services()[quote.service as usize].id.clone(),
+                estimated_delivery: quote.delivery,
+            }
+        } else {
+            let heaviest = option
+                .services
+                .iter()
+                .map(|s| {
+                    network.services()[s.service]
+                        .billable_lb(whole_parcel.weight_g, whole_parcel.volume_mm3)
+                })
+                .min()
+                .unwrap_or(0);
+            Verdict::Rejected {
+                reason: RejectReason::NoService {
+                    billable_lb: heaviest,
+                },
+            }
+        };
+        let cost = match &verdict {
+            Verdict::CanShipAll { cost, .. } => Some(*cost),
+            Verdict::Rejected { .. } => None,
+        };
+        verdicts.push((
+            cost,
+            network.node_rank(index),
+            NodeVerdict {
+                node: node.id.clone(),
+                verdict,
+            },
+        ));
+    }
+    verdicts.sort_by_key(|(cost, rank, _)| (cost.is_none(), *cost, *rank));
+    verdicts
+        .into_iter()
+        .map(|(_, _, verdict)| verdict)
+        .collect()
+}
+
+/// Why a node cannot cover every line: a capability it lacks, or the units it is short.
+fn shortfall(context: &OrderContext, node: usize) -> Option<RejectReason> {
+    let network = context.network;
+    let spec = &network.nodes()[node];
+    let mut short = Vec::new();
+    for line in &context.lines {
+        let sku = &network.skus()[line.sku];
+        if let Some(capability) = sku.handling.difference(&spec.capabilities).next() {
+            return Some(RejectReason::CannotHandle {
+                sku: sku.id.clone(),
+                capability: capability.clone(),
+            });
+        }
+        let available = context.stock.available(node, line.sku);
+        if available < line.quantity {
+            short.push(Shortfall {
+                sku: sku.id.clone(),
+                needed: line.quantity,
+                available,
+            });
+        }
+    }
+    (!short.is_empty()).then_some(RejectReason::NoStock { short })
+}
+
+/// Why no plan exists, in one sentence.
+pub(crate) fn unfulfillable_reason(context: &OrderContext) -> String {
+    let network = context.network;
+    for (at, line) in context.lines.iter().enumerate() {
+        let sku = &network.skus()[line.sku].id;
+        let held: u32 = context
+            .stock
+            .holders(line.sku)
+            .map(|(_, p)| p.available())
+            .sum();
+        if held == 0 {
+            return format!("line {at} ({sku}): no node has it available to promise");
+        }
+        let usable: u32 = context
+            .nodes
+            .iter()
+            .filter(|option| option.excluded.is_none())
+            .map(|option| option.available[at])
+            .sum();
+        if usable == 0 {
+            return format!(
+                "line {at} ({sku}): every node that has it is full, cannot handle it, or cannot \
+                 deliver by {}",
+                context.deliver_by
+            );
+        }
+        if usable < line.quantity {
+            return format!(
+                "line {at} ({sku}): {usable} of {} units can be shipped by {}",
+                line.quantity, context.deliver_by
+            );
+        }
+        let whole = context
+            .nodes
+            .iter()
+            .any(|option| option.excluded.is_none() && option.available[at] >= line.quantity);
+        if !whole && !context.policy.split_line_quantities {
+            return format!(
+                "line {at} ({sku}): no single node has {} units and the policy does not split \
+                 line quantities",
+                line.quantity
+            );
+        }
+    }
+    format!(
+        "no combination of at most {} shipment(s) covers every line by {}",
+        context.policy.shipment_limit(),
+        context.deliver_by
+    )
+}
