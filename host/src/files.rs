@@ -224,6 +224,13 @@ fn read_csv<T: DeserializeOwned>(
         .headers()
         .map_err(|error| LoadError::new(path, None, error.to_string()))?
         .clone();
+    if headers.is_empty() {
+        return Err(LoadError::new(
+            path,
+            None,
+            "the file is empty: it needs a header row",
+        ));
+    }
     for record in reader.records() {
         let record = record.map_err(|error| csv_error(path, &headers, error))?;
         let line = record.position().map_or(0, |position| position.line());
