@@ -88,7 +88,7 @@ pub struct Shipment {
     pub node: Id,
     pub node_kind: NodeKind,
     pub service: Id,
-    pub carrier: String,
+    pub carrier: Id,
     pub service_level: ServiceLevel,
     pub zone: u8,
     pub lines: Vec<ShipmentLine>,
@@ -159,7 +159,7 @@ pub struct RejectedPlan {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RejectReason {
     /// The node lacks available-to-promise units of these SKUs.
-    NoStock { short: Vec<Shortfall> },
+    NoStock { short: std::sync::Arc<[Shortfall]> },
     /// No service from the node arrives by the promised date. `earliest_delivery` is the best it
     /// could do, if it can reach the destination at all.
     MissesPromise {

@@ -70,7 +70,7 @@ impl RateCard {
 #[serde(deny_unknown_fields)]
 pub struct CarrierService {
     pub id: Id,
-    pub carrier: String,
+    pub carrier: Id,
     #[serde(default)]
     pub name: String,
     pub level: ServiceLevel,

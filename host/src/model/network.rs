@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{CarrierService, Id, Node, Sku};
-use crate::geo::LatLon;
+use crate::geo::{Geography, LatLon, Zip3};
 
 /// The parts of a network as they arrive from files or the API, before they are checked.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -75,6 +75,9 @@ pub struct Network {
     node_rank: Vec<u32>,
     /// Each service's position when services are sorted by id.
     service_rank: Vec<u32>,
+    /// `zones[destination ZIP3 * nodes + node]`, 0 where the destination is unknown. Laid out by
+    /// destination so that one order reads one short row instead of one chart row per node.
+    zones: Vec<u8>,
 }
 
 impl Network {
@@ -99,6 +102,12 @@ impl Network {
                 problem(
                     format!("{location}.dim_divisor"),
                     "must be greater than 0".into(),
+                );
+            }
+            if service.residential_surcharge.0 < 0 {
+                problem(
+                    format!("{location}.residential_surcharge_cents"),
+                    "must not be negative".into(),
                 );
             }
             if service.rates.0.is_empty() {
@@ -164,6 +173,14 @@ impl Network {
             return Err(NetworkError { problems });
         }
         let node_rank = ranks(nodes.iter().map(|n| &n.id));
+        let geography = Geography::get();
+        let mut zones = vec![0u8; 1000 * nodes.len()];
+        for destination in 0..1000u16 {
+            for (at, node) in nodes.iter().enumerate() {
+                let zone = geography.zone(node.zip.zip3(), node.location, Zip3(destination));
+                zones[destination as usize * nodes.len() + at] = zone.unwrap_or(0);
+            }
+        }
         let service_rank = ranks(services.iter().map(|s| &s.id));
         Ok(Network {
             nodes,
@@ -176,6 +193,7 @@ impl Network {
             node_services,
             node_rank,
             service_rank,
+            zones,
         })
     }
 
@@ -210,6 +228,14 @@ impl Network {
     /// The services a node ships with, as service indices.
     pub fn node_services(&self, node: usize) -> &[usize] {
         &self.node_services[node]
+    }
+
+    /// The zone from a node to a destination ZIP3, if the destination is known.
+    pub fn zone(&self, node: usize, destination: Zip3) -> Option<u8> {
+        match self.zones[destination.0 as usize * self.nodes.len() + node] {
+            0 => None,
+            zone => Some(zone),
+        }
     }
 
     pub fn node_rank(&self, node: usize) -> u32 {

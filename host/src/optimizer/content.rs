@@ -15,6 +15,11 @@ pub(crate) struct ContentSpace {
     /// Per line: units in one digit step (1, or the whole quantity when lines are not split).
     unit: Vec<u32>,
     pub count: usize,
+    /// `digits[state * lines + line]`: looked up, not divided out, because the search asks
+    /// for digits in its innermost loops.
+    digits: Vec<u32>,
+    /// The first line with units in each state (`lines` for the empty state).
+    first: Vec<u8>,
     pub weight_g: Vec<u64>,
     pub volume_mm3: Vec<u64>,
     pub units: Vec<u32>,
@@ -54,11 +59,26 @@ impl ContentSpace {
             step *= digits as usize;
         }
 
-        // Weight, volume and units of every content, each built from a smaller one.
+        // Digits, weight, volume and units of every content, each built from the one before
+        // (counting up like an odometer) or from a smaller one.
+        let lines_count = lines.len();
+        let mut digits = vec![0u32; count * lines_count];
+        let mut first = vec![lines_count as u8; count];
         let (mut weight_g, mut volume_mm3, mut units) =
             (vec![0u64; count], vec![0u64; count], vec![0u32; count]);
         for state in 1..count {
-            let line = (0..lines.len()).find(|&l| (state / stride[l]) % radix[l] as usize > 0)?;
+            let (before, now) = digits.split_at_mut(state * lines_count);
+            let now = &mut now[..lines_count];
+            now.copy_from_slice(&before[(state - 1) * lines_count..]);
+            for (line, digit) in now.iter_mut().enumerate() {
+                *digit += 1;
+                if *digit < radix[line] {
+                    break;
+                }
+                *digit = 0;
+            }
+            let line = now.iter().position(|&digit| digit > 0)?;
+            first[state] = line as u8;
             let smaller = state - stride[line];
             let added = unit[line] as u64;
             weight_g[state] = weight_g[smaller] + added * lines[line].unit_weight_g;
@@ -70,6 +90,8 @@ impl ContentSpace {
             stride,
             unit,
             count,
+            digits,
+            first,
             weight_g,
             volume_mm3,
             units,
@@ -86,7 +108,7 @@ impl ContentSpace {
     }
 
     pub fn digit(&self, state: usize, line: usize) -> u32 {
-        ((state / self.stride[line]) % self.radix[line] as usize) as u32
+        self.digits[state * self.lines() + line]
     }
 
     /// Units of a line in a content.
@@ -103,7 +125,8 @@ impl ContentSpace {
 
     /// The first line with units in a content.
     pub fn first_line(&self, state: usize) -> Option<usize> {
-        (0..self.lines()).find(|&line| self.digit(state, line) > 0)
+        let line = self.first[state] as usize;
+        (line < self.lines()).then_some(line)
     }
 
     /// Calls `visit` with every content inside `state` (digit by digit no larger), from `state`

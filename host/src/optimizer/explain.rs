@@ -2,8 +2,10 @@
 //! with names and cost breakdowns, a verdict per node, and sentences for people.
 
 use super::plan::RawPlan;
-use super::prepare::{OrderContext, ServiceOption};
-use super::quote::{Parcel, best_quote, shipment_cost};
+use std::sync::Arc;
+
+use super::prepare::{Line, OrderContext, ServiceOption};
+use super::quote::{Parcel, Quote, best_quote, shipment_cost};
 use crate::decision::{
     NodeVerdict, Plan, PlanCost, RejectReason, Shipment, ShipmentLine, Shortfall, Verdict,
 };
@@ -85,27 +87,44 @@ pub(crate) fn plan(context: &OrderContext, raw: &RawPlan) -> Plan {
 
 /// Whether each node could ship the whole order alone: feasible nodes cheapest first, then the
 /// rest by id.
-pub(crate) fn node_verdicts(context: &OrderContext) -> Vec<NodeVerdict> {
+///
+/// `whole_order_quotes`, when the search has them, are the quotes for shipping everything from
+/// one node; a node without one is then known not to manage it.
+pub(crate) fn node_verdicts(
+    context: &OrderContext,
+    whole_order_quotes: Option<&[Quote]>,
+) -> Vec<NodeVerdict> {
     let network = context.network;
     let whole: Vec<u32> = context.lines.iter().map(|line| line.quantity).collect();
     let whole_parcel = parcel(context, &whole);
+    let mut known = vec![None; context.nodes.len()];
+    for quote in whole_order_quotes.unwrap_or_default() {
+        known[quote.node as usize] = Some(*quote);
+    }
     let mut verdicts: Vec<(Option<Cents>, u32, NodeVerdict)> = Vec::new();
+    let mut holds_nothing = None;
     for (index, option) in context.nodes.iter().enumerate() {
         let node = &network.nodes()[index];
+        let quote = match whole_order_quotes {
+            Some(_) => known[index],
+            None if option.excluded.is_none() => best_quote(context, index, option, whole_parcel),
+            None => None,
+        };
         let verdict = if let Some(reason) = &option.excluded {
             Verdict::Rejected {
                 reason: reason.clone(),
             }
-        } else if let Some(reason) = shortfall(context, index) {
-            Verdict::Rejected { reason }
-        } else if let Some(quote) = best_quote(context, index, option, whole_parcel) {
+        } else if let Some(quote) = quote {
             Verdict::CanShipAll {
                 cost: quote.cost,
                 service: network.services()[quote.service as usize].id.clone(),
                 estimated_delivery: quote.delivery,
             }
+        } else if let Some(reason) = shortfall(context, index, &mut holds_nothing) {
+            Verdict::Rejected { reason }
         } else {
-            let heaviest = option
+            // The node has everything but no service carries the parcel.
+            let lightest = option
                 .services
                 .iter()
                 .map(|s| {
@@ -116,7 +135,7 @@ pub(crate) fn node_verdicts(context: &OrderContext) -> Vec<NodeVerdict> {
                 .unwrap_or(0);
             Verdict::Rejected {
                 reason: RejectReason::NoService {
-                    billable_lb: heaviest,
+                    billable_lb: lightest,
                 },
             }
         };
@@ -141,10 +160,16 @@ pub(crate) fn node_verdicts(context: &OrderContext) -> Vec<NodeVerdict> {
 }
 
 /// Why a node cannot cover every line: a capability it lacks, or the units it is short.
-fn shortfall(context: &OrderContext, node: usize) -> Option<RejectReason> {
+/// `holds_nothing` is the shortfall of a node with none of the order's SKUs, shared by all such
+/// nodes (most nodes, for most orders) and built by the first.
+fn shortfall(
+    context: &OrderContext,
+    node: usize,
+    holds_nothing: &mut Option<Arc<[Shortfall]>>,
+) -> Option<RejectReason> {
     let network = context.network;
     let spec = &network.nodes()[node];
-    let mut short = Vec::new();
+    let atp = &context.nodes[node].atp;
     for line in &context.lines {
         let sku = &network.skus()[line.sku];
         if let Some(capability) = sku.handling.difference(&spec.capabilities).next() {
@@ -153,15 +178,21 @@ fn shortfall(context: &OrderContext, node: usize) -> Option<RejectReason> {
                 capability: capability.clone(),
             });
         }
-        let available = context.stock.available(node, line.sku);
-        if available < line.quantity {
-            short.push(Shortfall {
-                sku: sku.id.clone(),
-                needed: line.quantity,
-                available,
-            });
-        }
     }
+    let short_of = |(line, &available): (&Line, &u32)| {
+        (available < line.quantity).then(|| Shortfall {
+            sku: network.skus()[line.sku].id.clone(),
+            needed: line.quantity,
+            available,
+        })
+    };
+    let short: Arc<[Shortfall]> = if atp.iter().all(|&units| units == 0) {
+        holds_nothing
+            .get_or_insert_with(|| context.lines.iter().zip(atp).filter_map(short_of).collect())
+            .clone()
+    } else {
+        context.lines.iter().zip(atp).filter_map(short_of).collect()
+    };
     (!short.is_empty()).then_some(RejectReason::NoStock { short })
 }
 

@@ -35,10 +35,10 @@ pub(crate) fn search(context: &OrderContext, keep: usize) -> Vec<RawPlan> {
         }
     }
 
-    if context.policy.shipment_limit() > 1 {
-        if let Some(split) = greedy_split(context, &whole) {
-            leaderboard.offer(split);
-        }
+    if context.policy.shipment_limit() > 1
+        && let Some(split) = greedy_split(context, &whole)
+    {
+        leaderboard.offer(split);
     }
     leaderboard.into_plans()
 }

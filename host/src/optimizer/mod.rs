@@ -107,6 +107,8 @@ pub fn route(
 pub(crate) struct Outcome {
     /// The chosen plan first, then the runner-ups the policy allows.
     pub plans: Vec<RawPlan>,
+    /// Every node's quote for the whole order, when the exact search priced them.
+    pub whole_order_quotes: Option<Vec<quote::Quote>>,
     pub rejected: Vec<(RawPlan, RejectReason)>,
     pub summary: SearchSummary,
 }
@@ -132,6 +134,7 @@ pub(crate) fn optimize(context: &OrderContext) -> Outcome {
                 };
                 return Outcome {
                     plans,
+                    whole_order_quotes: None,
                     rejected: Vec::new(),
                     summary,
                 };
@@ -200,8 +203,10 @@ pub(crate) fn optimize(context: &OrderContext) -> Outcome {
         }
     }
 
+    let whole_order_quotes = Some(table.for_content(space.full()).to_vec());
     Outcome {
         plans,
+        whole_order_quotes,
         rejected,
         summary,
     }
@@ -241,6 +246,7 @@ fn single_node_plans(
 fn decide(context: &OrderContext, outcome: Outcome) -> Decision {
     let Outcome {
         plans,
+        whole_order_quotes,
         rejected,
         summary,
     } = outcome;
@@ -259,7 +265,7 @@ fn decide(context: &OrderContext, outcome: Outcome) -> Decision {
             plan: materialize(context, raw),
         })
         .collect();
-    let nodes = node_verdicts(context);
+    let nodes = node_verdicts(context, whole_order_quotes.as_deref());
 
     let mut decision = Decision {
         order_id: context.order.id.clone(),

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use smallvec::SmallVec;
 
 use super::RouteError;
 use crate::calendar::Calendar;
@@ -34,13 +35,26 @@ pub(crate) struct NodeOption {
     pub zone: u8,
     pub ship_date: NaiveDate,
     /// Services that keep the promise, in the node's listed order.
-    pub services: Vec<ServiceOption>,
+    pub services: SmallVec<[ServiceOption; 8]>,
     /// Units of each line the node can ship: available to promise, capped at the line's
     /// quantity, and 0 where the node lacks a capability the SKU needs.
-    pub available: Vec<u32>,
+    pub available: SmallVec<[u32; 8]>,
+    /// Available to promise of each line's SKU at the node, uncapped.
+    pub atp: SmallVec<[u32; 8]>,
     pub capacity_pressure: Cents,
     /// Why the node can take no part in any plan, if it cannot.
     pub excluded: Option<RejectReason>,
+}
+
+/// When nodes sharing a time zone, cutoff and handling time ship, and when their parcels can
+/// arrive; computed once per order for each such group.
+struct ShipDay {
+    key: (Tz, chrono::NaiveTime, u8),
+    ship_date: NaiveDate,
+    /// Business days from the ship date to the promised date.
+    slack: i32,
+    /// `arrivals[n]` is the date `n` business days after the ship date, up to `slack`.
+    arrivals: Vec<NaiveDate>,
 }
 
 /// An order made ready for search.
@@ -127,20 +141,25 @@ impl<'a> OrderContext<'a> {
 
     fn node_options(&self, destination: Zip3) -> Vec<NodeOption> {
         let network = self.network;
-        let geography = Geography::get();
 
         // Ship dates and promise slack depend only on the time zone, cutoff and handling days,
         // which few nodes differ in; remember them instead of redoing calendar arithmetic.
-        let mut ship_dates: Vec<(Tz, chrono::NaiveTime, u8, NaiveDate, i32)> = Vec::new();
+        let mut ship_dates: Vec<ShipDay> = Vec::new();
+
+        // Available to promise of every line at every node, from each SKU's list of holders.
+        let line_count = self.lines.len();
+        let mut atp_by_node = vec![0u32; network.nodes().len() * line_count];
+        for (at, line) in self.lines.iter().enumerate() {
+            for (node, position) in self.stock.holders(line.sku) {
+                atp_by_node[node * line_count + at] = position.available();
+            }
+        }
 
         let mut options = Vec::with_capacity(network.nodes().len());
         for (index, node) in network.nodes().iter().enumerate() {
             let key = (node.time_zone, node.pickup_cutoff.0, node.handling_days);
-            let (ship_date, slack) = match ship_dates
-                .iter()
-                .find(|cached| (cached.0, cached.1, cached.2) == key)
-            {
-                Some(cached) => (cached.3, cached.4),
+            let day = match ship_dates.iter().position(|cached| cached.key == key) {
+                Some(at) => &ship_dates[at],
                 None => {
                     let ship_date = self.calendar.ship_date(
                         self.order.placed_at,
@@ -151,18 +170,28 @@ impl<'a> OrderContext<'a> {
                     let slack = self
                         .calendar
                         .business_days_between(ship_date, self.deliver_by);
-                    ship_dates.push((key.0, key.1, key.2, ship_date, slack));
-                    (ship_date, slack)
+                    // Arrival dates for every transit time that keeps the promise.
+                    let mut arrivals = vec![ship_date];
+                    for _ in 0..slack.clamp(0, 30) {
+                        let last = arrivals[arrivals.len() - 1];
+                        arrivals.push(self.calendar.add_business_days(last, 1));
+                    }
+                    ship_dates.push(ShipDay {
+                        key,
+                        ship_date,
+                        slack,
+                        arrivals,
+                    });
+                    &ship_dates[ship_dates.len() - 1]
                 }
             };
+            let (ship_date, slack) = (day.ship_date, day.slack);
 
             // Every destination was checked to have a zone, and every node's origin has one by
             // distance at worst.
-            let zone = geography
-                .zone(node.zip.zip3(), node.location, destination)
-                .unwrap_or(8);
+            let zone = network.zone(index, destination).unwrap_or(8);
 
-            let mut services = Vec::new();
+            let mut services = SmallVec::new();
             let mut earliest: Option<u8> = None;
             for &service in network.node_services(index) {
                 let Some(transit) = network.services()[service].transit(zone) else {
@@ -170,18 +199,25 @@ impl<'a> OrderContext<'a> {
                 };
                 earliest = Some(earliest.map_or(transit, |e| e.min(transit)));
                 if transit as i32 <= slack {
-                    let delivery = self.calendar.add_business_days(ship_date, transit as u32);
+                    let delivery = match day.arrivals.get(transit as usize) {
+                        Some(&date) => date,
+                        None => self.calendar.add_business_days(ship_date, transit as u32),
+                    };
                     services.push(ServiceOption { service, delivery });
                 }
             }
 
+            let line_count = self.lines.len();
+            let atp: SmallVec<[u32; 8]> =
+                SmallVec::from_slice(&atp_by_node[index * line_count..(index + 1) * line_count]);
             let available = self
                 .lines
                 .iter()
-                .map(|line| {
-                    let sku = &network.skus()[line.sku];
-                    if sku.handling.is_subset(&node.capabilities) {
-                        self.stock.available(index, line.sku).min(line.quantity)
+                .zip(&atp)
+                .map(|(line, &atp)| {
+                    let handling = &network.skus()[line.sku].handling;
+                    if handling.is_empty() || handling.is_subset(&node.capabilities) {
+                        atp.min(line.quantity)
                     } else {
                         0
                     }
@@ -216,6 +252,7 @@ impl<'a> OrderContext<'a> {
                 ship_date,
                 services,
                 available,
+                atp,
                 capacity_pressure,
                 excluded,
             });

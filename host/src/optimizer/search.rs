@@ -16,7 +16,7 @@
 use super::content::{ContentSpace, Walk};
 use super::plan::{Leaderboard, RawPlan, RawShipment};
 use super::prepare::OrderContext;
-use super::quote::{Parcel, Quote, best_quote};
+use super::quote::Quote;
 use crate::model::Cents;
 
 /// A cost larger than any plan's, for contents nothing can ship.
@@ -31,24 +31,55 @@ pub(crate) struct QuoteTable {
 
 impl QuoteTable {
     pub fn build(context: &OrderContext, space: &ContentSpace) -> QuoteTable {
-        // Price every content of every usable node.
+        let network = context.network;
+        let residential = context.order.ship_to.residential;
+        let mut charges = ChargeCache::new(network.services().len(), space.count);
+
+        // Price every content of every usable node with its cheapest promise-keeping service.
+        // The fixed and per-unit costs do not depend on the service, so the cheapest service is
+        // the one with the lowest carrier charge; ties go to the earlier delivery, then the
+        // service whose id sorts first.
         let mut priced: Vec<(u32, Quote)> = Vec::new();
         let mut digits = Vec::new();
         for (node, option) in context.nodes.iter().enumerate() {
             if option.excluded.is_some() {
                 continue;
             }
+            let spec = &network.nodes()[node];
+            let fixed = spec.labor.per_order + spec.packaging + option.capacity_pressure;
+            let slot = charges.slot(option.zone);
             let most = space.capped(&option.available);
             space.for_each_inside(most, &mut digits, |content| {
-                if content != 0 {
-                    let parcel = Parcel {
-                        weight_g: space.weight_g[content],
-                        volume_mm3: space.volume_mm3[content],
-                        units: space.units[content],
-                    };
-                    if let Some(quote) = best_quote(context, node, option, parcel) {
-                        priced.push((content as u32, quote));
+                if content == 0 {
+                    return Walk::Continue;
+                }
+                let mut best: Option<(Cents, chrono::NaiveDate, u32, usize)> = None;
+                for choice in &option.services {
+                    let charge = charges.charge(slot, choice.service, content, || {
+                        let carrier = &network.services()[choice.service];
+                        let billable =
+                            carrier.billable_lb(space.weight_g[content], space.volume_mm3[content]);
+                        carrier.charge(option.zone, billable, residential)
+                    });
+                    let Some(charge) = charge else { continue };
+                    let key = (
+                        charge,
+                        choice.delivery,
+                        network.service_rank(choice.service),
+                    );
+                    if best.is_none_or(|held| key < (held.0, held.1, held.2)) {
+                        best = Some((key.0, key.1, key.2, choice.service));
                     }
+                }
+                if let Some((charge, delivery, _, service)) = best {
+                    let units = space.units[content] as i64;
+                    let quote = Quote {
+                        node: node as u32,
+                        service: service as u32,
+                        cost: charge + fixed + spec.labor.per_unit * units,
+                        delivery,
+                    };
+                    priced.push((content as u32, quote));
                 }
                 Walk::Continue
             });
@@ -86,6 +117,57 @@ impl QuoteTable {
 
     pub fn len(&self) -> usize {
         self.quotes.len()
+    }
+}
+
+/// Carrier charges by zone, service and content. A charge does not depend on the node, so nodes
+/// in the same zone share it; each is computed the first time a node asks.
+struct ChargeCache {
+    services: usize,
+    contents: usize,
+    /// The block of `charges` for each zone (1 to 9), once a node in that zone asks.
+    slots: [Option<usize>; 10],
+    /// `NOT_PRICED`, `NOT_CARRIED`, or the charge in cents.
+    charges: Vec<i64>,
+}
+
+const NOT_PRICED: i64 = -1;
+const NOT_CARRIED: i64 = -2;
+
+impl ChargeCache {
+    fn new(services: usize, contents: usize) -> ChargeCache {
+        ChargeCache {
+            services,
+            contents,
+            slots: [None; 10],
+            charges: Vec::new(),
+        }
+    }
+
+    /// The block for a zone, created on first use.
+    fn slot(&mut self, zone: u8) -> usize {
+        let slot = &mut self.slots[zone as usize % 10];
+        *slot.get_or_insert_with(|| {
+            let start = self.charges.len();
+            self.charges
+                .resize(start + self.services * self.contents, NOT_PRICED);
+            start
+        })
+    }
+
+    #[inline]
+    fn charge(
+        &mut self,
+        slot: usize,
+        service: usize,
+        content: usize,
+        price: impl FnOnce() -> Option<Cents>,
+    ) -> Option<Cents> {
+        let entry = &mut self.charges[slot + service * self.contents + content];
+        if *entry == NOT_PRICED {
+            *entry = price().map_or(NOT_CARRIED, |charge| charge.0);
+        }
+        (*entry >= 0).then_some(Cents(*entry))
     }
 }
 

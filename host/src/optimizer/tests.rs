@@ -177,7 +177,7 @@ fn random_instance(seed: u64, node_count: usize, line_count: usize, split: bool)
 
     let policy = TenantPolicy {
         default: RoutingPolicy {
-            max_shipments: rng.random_range(1..=5).min(4).max(2) - rng.random_bool(0.15) as u32,
+            max_shipments: rng.random_range(1..=5).clamp(2, 4) - rng.random_bool(0.15) as u32,
             never_split: rng.random_bool(0.15),
             min_split_savings: Cents(if rng.random_bool(0.3) {
                 rng.random_range(0..800)
