@@ -337,3 +337,66 @@ proptest! {
         prop_assert_eq!(decision.plan, again.plan);
     }
 }
+
+/// An instance whose order is replaced by `lines` lines of the given quantity, spread over the
+/// instance's SKUs, with a generous promise.
+fn large_order(seed: u64, lines: usize, quantity: u32, split: bool) -> Instance {
+    let mut instance = random_instance(seed, 12, 1, split);
+    instance.order.lines = (0..lines)
+        .map(|at| OrderLine {
+            sku: format!("sku-{}", at % 6).into(),
+            quantity,
+        })
+        .collect();
+    instance.order.service_level = None;
+    instance.order.deliver_by = Some(instance.order.placed_at.date_naive() + Duration::days(20));
+    instance.policy.default.max_shipments = 6;
+    instance.policy.default.never_split = false;
+    instance
+}
+
+#[test]
+fn orders_too_large_for_the_tables_fall_back_and_say_so() {
+    use crate::decision::SearchMethod;
+
+    let mut seen = (0, 0);
+    for seed in 0..40 {
+        // Fourteen lines: 2^14 contents is beyond the exact tables.
+        let Instance {
+            network,
+            stock,
+            policy,
+            order,
+        } = large_order(seed, 14, 1, false);
+        let decision = crate::optimizer::route(&network, &stock, &policy, &order).unwrap();
+        assert_eq!(decision.search.method, SearchMethod::Heuristic);
+        if let Some(plan) = &decision.plan {
+            seen.0 += 1;
+            assert!(plan.meets_promise);
+            // Never worse than the best single-node plan.
+            let best_single = decision
+                .nodes
+                .iter()
+                .find_map(|verdict| match &verdict.verdict {
+                    crate::decision::Verdict::CanShipAll { cost, .. } => Some(*cost),
+                    _ => None,
+                });
+            if let Some(single) = best_single {
+                assert!(plan.cost.total <= single);
+            }
+        }
+
+        // Three lines of 20 units with quantity splits: 21^3 contents is too many, so lines
+        // ship whole and the search stays exact among such plans.
+        let Instance {
+            network,
+            stock,
+            policy,
+            order,
+        } = large_order(seed, 3, 20, true);
+        let decision = crate::optimizer::route(&network, &stock, &policy, &order).unwrap();
+        assert_eq!(decision.search.method, SearchMethod::ExactWholeLines);
+        seen.1 += decision.plan.is_some() as usize;
+    }
+    assert!(seen.0 > 0, "some large orders were filled");
+}
