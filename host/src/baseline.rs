@@ -18,7 +18,8 @@ use crate::decision::{Decision, SearchMethod, SearchSummary, Strategy};
 use crate::geo::Geography;
 use crate::model::{Cents, Network, Order, ServiceLevel, Stock, TenantPolicy};
 use crate::optimizer::{
-    OrderContext, PlanDraft, RawShipment, RouteError, materialize, parcel, unfulfillable_reason,
+    OrderContext, RawPlan, RawShipment, RouteError, ServiceOption, materialize, parcel,
+    unfulfillable_reason,
 };
 
 /// Lines beyond which the fewest-shipments fallback assigns lines one by one instead of
@@ -267,7 +268,7 @@ fn rule_service(context: &OrderContext, node: usize, quantities: &[u32]) -> Opti
     let delivery = context
         .calendar
         .add_business_days(option.ship_date, transit as u32);
-    let chosen = crate::optimizer::ServiceChoice { service, delivery };
+    let chosen = ServiceOption { service, delivery };
     let cost = crate::optimizer::shipment_cost(context, node, option, &chosen, parcel)?;
     Some(RawShipment {
         node,
@@ -297,7 +298,7 @@ fn decision(
             .collect()
     });
     let plan = shipments.map(|shipments| {
-        let draft = PlanDraft::new(context.network, shipments, context.policy.split_penalty);
+        let draft = RawPlan::new(context.network, shipments, context.policy.split_penalty);
         materialize(context, &draft)
     });
     let mut rationale = Vec::new();

@@ -121,83 +121,65 @@ fn missing_network_directory_is_named() {
     assert_error(&run, &["no/such/network", "not a directory"]);
 }
 
+/// Routes the Chicago order over a copy of the example network whose `file` was rewritten by
+/// `edit`.
+fn route_with_edited(file: &str, edit: impl FnOnce(String) -> String) -> switchyard_tests::Run {
+    let network = copy_of_example_network();
+    let path = network.path().join(file);
+    fs::write(&path, edit(fs::read_to_string(&path).unwrap())).unwrap();
+    route(network.path(), &example_order("chicago-3-items.json"))
+}
+
 #[test]
 fn bad_node_zip_names_nodes_json_and_the_node() {
-    let network = copy_of_example_network();
-    let nodes = network.path().join("nodes.json");
-    let text = fs::read_to_string(&nodes)
-        .unwrap()
-        .replacen("\"08837\"", "\"8837\"", 1);
-    fs::write(&nodes, text).unwrap();
-    let run = route(network.path(), &example_order("chicago-3-items.json"));
+    let run = route_with_edited("nodes.json", |text| {
+        text.replacen("\"08837\"", "\"8837\"", 1)
+    });
     assert_error(&run, &["nodes.json", "[0].zip", "not a 5-digit ZIP code"]);
 }
 
 #[test]
 fn unknown_service_on_a_node_is_named() {
-    let network = copy_of_example_network();
-    let nodes = network.path().join("nodes.json");
-    let text =
-        fs::read_to_string(&nodes)
-            .unwrap()
-            .replacen("\"ups-ground\"", "\"pony-express\"", 1);
-    fs::write(&nodes, text).unwrap();
-    let run = route(network.path(), &example_order("chicago-3-items.json"));
-    assert_error(
-        &run,
-        &[
-            "nodes.json",
-            "services[",
-            "unknown carrier service `pony-express`",
-        ],
-    );
+    let run = route_with_edited("nodes.json", |text| {
+        text.replacen("\"ups-ground\"", "\"pony-express\"", 1)
+    });
+    let expected = [
+        "nodes.json",
+        "services[",
+        "unknown carrier service `pony-express`",
+    ];
+    assert_error(&run, &expected);
 }
 
 #[test]
 fn bad_inventory_number_names_the_line_and_column() {
-    let network = copy_of_example_network();
-    let inventory = network.path().join("inventory.csv");
-    let mut lines: Vec<String> = fs::read_to_string(&inventory)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    let mut fields: Vec<&str> = lines[3].split(',').collect();
-    fields[2] = "lots";
-    lines[3] = fields.join(",");
-    fs::write(&inventory, lines.join("\n")).unwrap();
-    let run = route(network.path(), &example_order("chicago-3-items.json"));
+    let run = route_with_edited("inventory.csv", |text| {
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let mut fields: Vec<&str> = lines[3].split(',').collect();
+        fields[2] = "lots";
+        lines[3] = fields.join(",");
+        lines.join("\n")
+    });
     assert_error(&run, &["inventory.csv", "line 4", "column `on_hand`"]);
 }
 
 #[test]
 fn inventory_for_an_unknown_node_is_named() {
-    let network = copy_of_example_network();
-    let inventory = network.path().join("inventory.csv");
-    let mut text = fs::read_to_string(&inventory).unwrap();
-    text.push_str("DC-MARS,SKU-0001,5,0,0\n");
-    fs::write(&inventory, text).unwrap();
-    let run = route(network.path(), &example_order("chicago-3-items.json"));
+    let run = route_with_edited("inventory.csv", |text| text + "DC-MARS,SKU-0001,5,0,0\n");
     assert_error(&run, &["inventory.csv", "unknown node `DC-MARS`"]);
 }
 
 #[test]
 fn gaps_in_a_rate_card_are_named() {
-    let network = copy_of_example_network();
-    let rates = network.path().join("rates.csv");
-    let lines: Vec<String> = fs::read_to_string(&rates)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    let without_row_3: Vec<String> = lines
-        .iter()
-        .enumerate()
-        .filter(|(at, _)| *at != 3)
-        .map(|(_, l)| l.clone())
-        .collect();
-    fs::write(&rates, without_row_3.join("\n")).unwrap();
-    let run = route(network.path(), &example_order("chicago-3-items.json"));
+    let run = route_with_edited("rates.csv", |text| {
+        let kept: Vec<&str> = text
+            .lines()
+            .enumerate()
+            .filter(|(at, _)| *at != 3)
+            .map(|(_, line)| line)
+            .collect();
+        kept.join("\n")
+    });
     assert_error(&run, &["rates.csv", "line 4", "without gaps"]);
 }
 
@@ -210,9 +192,7 @@ fn empty_network_files_are_errors_not_panics() {
         "inventory.csv",
         "rates.csv",
     ] {
-        let network = copy_of_example_network();
-        fs::write(network.path().join(file), "").unwrap();
-        let run = route(network.path(), &example_order("chicago-3-items.json"));
+        let run = route_with_edited(file, |_| String::new());
         assert!(!run.success, "an empty {file} was accepted");
         assert!(
             run.stderr.contains(file),

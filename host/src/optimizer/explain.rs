@@ -1,9 +1,9 @@
 //! Turning what the search found into a [`Decision`](crate::decision::Decision)'s parts: plans
 //! with names and cost breakdowns, a verdict per node, and sentences for people.
 
-use super::plan::RawPlan;
 use std::sync::Arc;
 
+use super::plan::RawPlan;
 use super::prepare::{Line, OrderContext, ServiceOption};
 use super::quote::{Parcel, Quote, best_quote, shipment_cost};
 use crate::decision::{

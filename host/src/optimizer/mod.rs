@@ -44,13 +44,12 @@ use crate::decision::SearchSummary;
 use crate::decision::{Alternative, Decision, RejectReason, RejectedPlan, SearchMethod, Strategy};
 use crate::model::{Cents, Network, Order, Stock, TenantPolicy};
 use content::ContentSpace;
-use plan::RawPlan;
 pub(crate) use prepare::OrderContext;
 use search::{QuoteTable, lower_bounds};
 
 pub(crate) use explain::{node_verdicts, parcel, plan as materialize, unfulfillable_reason};
-pub(crate) use plan::{RawPlan as PlanDraft, RawShipment};
-pub(crate) use prepare::ServiceOption as ServiceChoice;
+pub(crate) use plan::{RawPlan, RawShipment};
+pub(crate) use prepare::ServiceOption;
 pub(crate) use quote::shipment_cost;
 
 /// The most distinct shipment contents the exact search tables.

@@ -207,7 +207,6 @@ impl<'a> OrderContext<'a> {
                 }
             }
 
-            let line_count = self.lines.len();
             let atp: SmallVec<[u32; 8]> =
                 SmallVec::from_slice(&atp_by_node[index * line_count..(index + 1) * line_count]);
             let available = self

@@ -49,36 +49,50 @@ pub(crate) fn shipment_cost(
     })
 }
 
-/// The node's cheapest service for a parcel; among equal prices the earlier delivery, then the
-/// service whose id sorts first.
+/// The cheapest of a node's promise-keeping services, given each one's carrier charge (`None`
+/// where it cannot carry the parcel); among equal charges the earlier delivery, then the service
+/// whose id sorts first. The node's other costs do not depend on the service, so this is also
+/// the service with the cheapest shipment.
+pub(crate) fn cheapest_service(
+    context: &OrderContext,
+    services: &[ServiceOption],
+    mut charge: impl FnMut(&ServiceOption) -> Option<Cents>,
+) -> Option<(Cents, ServiceOption)> {
+    let mut best: Option<((Cents, NaiveDate, u32), ServiceOption)> = None;
+    for choice in services {
+        let Some(price) = charge(choice) else {
+            continue;
+        };
+        let key = (
+            price,
+            choice.delivery,
+            context.network.service_rank(choice.service),
+        );
+        if best.as_ref().is_none_or(|(held, _)| key < *held) {
+            best = Some((key, *choice));
+        }
+    }
+    best.map(|((price, _, _), choice)| (price, choice))
+}
+
+/// The node's cheapest promise-keeping service for a parcel, priced.
 pub(crate) fn best_quote(
     context: &OrderContext,
     node: usize,
     option: &NodeOption,
     parcel: Parcel,
 ) -> Option<Quote> {
-    let mut best: Option<(Quote, u32)> = None;
-    for service in &option.services {
-        let Some(cost) = shipment_cost(context, node, option, service, parcel) else {
-            continue;
-        };
-        let rank = context.network.service_rank(service.service);
-        let candidate = Quote {
-            node: node as u32,
-            service: service.service as u32,
-            cost: cost.total,
-            delivery: service.delivery,
-        };
-        let better = match &best {
-            None => true,
-            Some((incumbent, incumbent_rank)) => {
-                (candidate.cost, candidate.delivery, rank)
-                    < (incumbent.cost, incumbent.delivery, *incumbent_rank)
-            }
-        };
-        if better {
-            best = Some((candidate, rank));
-        }
-    }
-    best.map(|(quote, _)| quote)
+    let residential = context.order.ship_to.residential;
+    let (_, choice) = cheapest_service(context, &option.services, |choice| {
+        let carrier = &context.network.services()[choice.service];
+        let billable = carrier.billable_lb(parcel.weight_g, parcel.volume_mm3);
+        carrier.charge(option.zone, billable, residential)
+    })?;
+    let cost = shipment_cost(context, node, option, &choice, parcel)?;
+    Some(Quote {
+        node: node as u32,
+        service: choice.service as u32,
+        cost: cost.total,
+        delivery: choice.delivery,
+    })
 }

@@ -16,7 +16,7 @@
 use super::content::{ContentSpace, Walk};
 use super::plan::{Leaderboard, RawPlan, RawShipment};
 use super::prepare::OrderContext;
-use super::quote::Quote;
+use super::quote::{Quote, cheapest_service};
 use crate::model::Cents;
 
 /// A cost larger than any plan's, for contents nothing can ship.
@@ -35,10 +35,8 @@ impl QuoteTable {
         let residential = context.order.ship_to.residential;
         let mut charges = ChargeCache::new(network.services().len(), space.count);
 
-        // Price every content of every usable node with its cheapest promise-keeping service.
-        // The fixed and per-unit costs do not depend on the service, so the cheapest service is
-        // the one with the lowest carrier charge; ties go to the earlier delivery, then the
-        // service whose id sorts first.
+        // Price every content of every usable node with its cheapest promise-keeping service,
+        // the same choice `best_quote` makes, with charges shared between nodes of a zone.
         let mut priced: Vec<(u32, Quote)> = Vec::new();
         let mut digits = Vec::new();
         for (node, option) in context.nodes.iter().enumerate() {
@@ -53,31 +51,21 @@ impl QuoteTable {
                 if content == 0 {
                     return Walk::Continue;
                 }
-                let mut best: Option<(Cents, chrono::NaiveDate, u32, usize)> = None;
-                for choice in &option.services {
-                    let charge = charges.charge(slot, choice.service, content, || {
+                let best = cheapest_service(context, &option.services, |choice| {
+                    charges.charge(slot, choice.service, content, || {
                         let carrier = &network.services()[choice.service];
                         let billable =
                             carrier.billable_lb(space.weight_g[content], space.volume_mm3[content]);
                         carrier.charge(option.zone, billable, residential)
-                    });
-                    let Some(charge) = charge else { continue };
-                    let key = (
-                        charge,
-                        choice.delivery,
-                        network.service_rank(choice.service),
-                    );
-                    if best.is_none_or(|held| key < (held.0, held.1, held.2)) {
-                        best = Some((key.0, key.1, key.2, choice.service));
-                    }
-                }
-                if let Some((charge, delivery, _, service)) = best {
+                    })
+                });
+                if let Some((charge, choice)) = best {
                     let units = space.units[content] as i64;
                     let quote = Quote {
                         node: node as u32,
-                        service: service as u32,
+                        service: choice.service as u32,
                         cost: charge + fixed + spec.labor.per_unit * units,
-                        delivery,
+                        delivery: choice.delivery,
                     };
                     priced.push((content as u32, quote));
                 }
