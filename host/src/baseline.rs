@@ -131,7 +131,7 @@ fn eligible_nodes(context: &OrderContext) -> Vec<usize> {
 }
 
 fn can_ship_line(context: &OrderContext, node: usize, line: usize) -> bool {
-    context.nodes[node].available[line] >= context.lines[line].quantity
+    context.available(node)[line] >= context.lines[line].quantity
 }
 
 fn has_everything(context: &OrderContext, node: usize) -> bool {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::model::PickupCutoff;
@@ -72,6 +72,16 @@ impl<'a> Calendar<'a> {
         handling_days: u8,
     ) -> NaiveDate {
         let local = placed_at.with_timezone(&time_zone).naive_local();
+        self.ship_date_local(local, cutoff, handling_days)
+    }
+
+    /// [`Calendar::ship_date`] for an order placed at `local`, the node's local time.
+    pub fn ship_date_local(
+        &self,
+        local: NaiveDateTime,
+        cutoff: PickupCutoff,
+        handling_days: u8,
+    ) -> NaiveDate {
         let today = local.date();
         let first = if self.is_business_day(today) && local.time() < cutoff.0 {
             today

@@ -105,6 +105,7 @@ impl CarrierService {
     /// What the carrier charges for a parcel: base price by zone and billable weight, plus the
     /// residential surcharge, plus fuel on both. `None` if the parcel is too heavy or the zone
     /// is not served.
+    #[inline]
     pub fn charge(&self, zone: u8, billable_lb: u32, residential: bool) -> Option<Cents> {
         let mut charge = self.rates.price(zone, billable_lb)?;
         if residential {

@@ -75,6 +75,8 @@ pub struct Network {
     node_rank: Vec<u32>,
     /// Each service's position when services are sorted by id.
     service_rank: Vec<u32>,
+    /// Node indices in id order: the inverse of `node_rank`.
+    nodes_by_id: Vec<usize>,
     /// `zones[destination ZIP3 * nodes + node]`, 0 where the destination is unknown. Laid out by
     /// destination so that one order reads one short row instead of one chart row per node.
     zones: Vec<u8>,
@@ -182,6 +184,10 @@ impl Network {
             }
         }
         let service_rank = ranks(services.iter().map(|s| &s.id));
+        let mut nodes_by_id = vec![0; nodes.len()];
+        for (node, &rank) in node_rank.iter().enumerate() {
+            nodes_by_id[rank as usize] = node;
+        }
         Ok(Network {
             nodes,
             skus,
@@ -193,6 +199,7 @@ impl Network {
             node_services,
             node_rank,
             service_rank,
+            nodes_by_id,
             zones,
         })
     }
@@ -236,6 +243,11 @@ impl Network {
             0 => None,
             zone => Some(zone),
         }
+    }
+
+    /// Node indices sorted by node id.
+    pub fn nodes_by_id(&self) -> &[usize] {
+        &self.nodes_by_id
     }
 
     pub fn node_rank(&self, node: usize) -> u32 {

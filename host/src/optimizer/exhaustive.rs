@@ -83,7 +83,7 @@ impl Exhaustive<'_, '_> {
         if option.excluded.is_some() {
             0
         } else {
-            option.available[line]
+            self.context.available(node)[line]
         }
     }
 
@@ -112,7 +112,7 @@ impl Exhaustive<'_, '_> {
         let option = &context.nodes[node];
         let quantities = self.contents[node].clone();
         let parcel = parcel(context, &quantities);
-        for service in &option.services {
+        for service in context.services(node) {
             let Some(cost) = shipment_cost(context, node, option, service, parcel) else {
                 continue;
             };

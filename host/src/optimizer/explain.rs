@@ -101,9 +101,12 @@ pub(crate) fn node_verdicts(
     for quote in whole_order_quotes.unwrap_or_default() {
         known[quote.node as usize] = Some(*quote);
     }
-    let mut verdicts: Vec<(Option<Cents>, u32, NodeVerdict)> = Vec::new();
+    // Nodes are visited in id order, so the rejected ones need no sorting.
+    let mut feasible: Vec<(Cents, NodeVerdict)> = Vec::new();
+    let mut rejected: Vec<NodeVerdict> = Vec::with_capacity(context.nodes.len());
     let mut holds_nothing = None;
-    for (index, option) in context.nodes.iter().enumerate() {
+    for &index in network.nodes_by_id() {
+        let option = &context.nodes[index];
         let node = &network.nodes()[index];
         let quote = match whole_order_quotes {
             Some(_) => known[index],
@@ -124,8 +127,8 @@ pub(crate) fn node_verdicts(
             Verdict::Rejected { reason }
         } else {
             // The node has everything but no service carries the parcel.
-            let lightest = option
-                .services
+            let lightest = context
+                .services(index)
                 .iter()
                 .map(|s| {
                     network.services()[s.service]
@@ -139,24 +142,20 @@ pub(crate) fn node_verdicts(
                 },
             }
         };
-        let cost = match &verdict {
-            Verdict::CanShipAll { cost, .. } => Some(*cost),
-            Verdict::Rejected { .. } => None,
+        let verdict = NodeVerdict {
+            node: node.id.clone(),
+            verdict,
         };
-        verdicts.push((
-            cost,
-            network.node_rank(index),
-            NodeVerdict {
-                node: node.id.clone(),
-                verdict,
-            },
-        ));
+        match verdict.verdict {
+            Verdict::CanShipAll { cost, .. } => feasible.push((cost, verdict)),
+            Verdict::Rejected { .. } => rejected.push(verdict),
+        }
     }
-    verdicts.sort_by_key(|(cost, rank, _)| (cost.is_none(), *cost, *rank));
+    // A stable sort keeps id order among equal costs.
+    feasible.sort_by_key(|(cost, _)| *cost);
+    let mut verdicts: Vec<NodeVerdict> = feasible.into_iter().map(|(_, v)| v).collect();
+    verdicts.append(&mut rejected);
     verdicts
-        .into_iter()
-        .map(|(_, _, verdict)| verdict)
-        .collect()
 }
 
 /// Why a node cannot cover every line: a capability it lacks, or the units it is short.
@@ -169,9 +168,12 @@ fn shortfall(
 ) -> Option<RejectReason> {
     let network = context.network;
     let spec = &network.nodes()[node];
-    let atp = &context.nodes[node].atp;
+    let atp = context.atp(node);
     for line in &context.lines {
         let sku = &network.skus()[line.sku];
+        if sku.handling.is_empty() {
+            continue;
+        }
         if let Some(capability) = sku.handling.difference(&spec.capabilities).next() {
             return Some(RejectReason::CannotHandle {
                 sku: sku.id.clone(),
@@ -209,12 +211,9 @@ pub(crate) fn unfulfillable_reason(context: &OrderContext) -> String {
         if held == 0 {
             return format!("line {at} ({sku}): no node has it available to promise");
         }
-        let usable: u32 = context
-            .nodes
-            .iter()
-            .filter(|option| option.excluded.is_none())
-            .map(|option| option.available[at])
-            .sum();
+        let usable_nodes =
+            || (0..context.nodes.len()).filter(|&n| context.nodes[n].excluded.is_none());
+        let usable: u32 = usable_nodes().map(|node| context.available(node)[at]).sum();
         if usable == 0 {
             return format!(
                 "line {at} ({sku}): every node that has it is full, cannot handle it, or cannot \
@@ -228,10 +227,7 @@ pub(crate) fn unfulfillable_reason(context: &OrderContext) -> String {
                 line.quantity, context.deliver_by
             );
         }
-        let whole = context
-            .nodes
-            .iter()
-            .any(|option| option.excluded.is_none() && option.available[at] >= line.quantity);
+        let whole = usable_nodes().any(|node| context.available(node)[at] >= line.quantity);
         if !whole && !context.policy.split_line_quantities {
             return format!(
                 "line {at} ({sku}): no single node has {} units and the policy does not split \

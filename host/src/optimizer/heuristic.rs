@@ -16,7 +16,13 @@ pub(crate) fn search(context: &OrderContext, keep: usize) -> Vec<RawPlan> {
     // Every node that has the whole order.
     let whole_parcel = parcel(context, &whole);
     for (node, option) in context.nodes.iter().enumerate() {
-        if option.excluded.is_some() || option.available.iter().zip(&whole).any(|(a, w)| a < w) {
+        if option.excluded.is_some()
+            || context
+                .available(node)
+                .iter()
+                .zip(&whole)
+                .any(|(a, w)| a < w)
+        {
             continue;
         }
         if let Some(quote) = best_quote(context, node, option, whole_parcel) {
@@ -62,7 +68,7 @@ fn greedy_split(context: &OrderContext, whole: &[u32]) -> Option<RawPlan> {
             }
             let take: Vec<u32> = remaining
                 .iter()
-                .zip(&option.available)
+                .zip(context.available(node))
                 .map(|(&left, &available)| match split_quantities {
                     true => left.min(available),
                     false if available >= left => left,

@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use smallvec::SmallVec;
 
 use super::RouteError;
 use crate::calendar::Calendar;
@@ -34,22 +33,16 @@ pub(crate) struct ServiceOption {
 pub(crate) struct NodeOption {
     pub zone: u8,
     pub ship_date: NaiveDate,
-    /// Services that keep the promise, in the node's listed order.
-    pub services: SmallVec<[ServiceOption; 8]>,
-    /// Units of each line the node can ship: available to promise, capped at the line's
-    /// quantity, and 0 where the node lacks a capability the SKU needs.
-    pub available: SmallVec<[u32; 8]>,
-    /// Available to promise of each line's SKU at the node, uncapped.
-    pub atp: SmallVec<[u32; 8]>,
+    /// Where the node's promise-keeping services sit in `OrderContext::service_options`.
+    services: (u32, u32),
     pub capacity_pressure: Cents,
     /// Why the node can take no part in any plan, if it cannot.
     pub excluded: Option<RejectReason>,
 }
 
-/// When nodes sharing a time zone, cutoff and handling time ship, and when their parcels can
-/// arrive; computed once per order for each such group.
+/// A ship date of this order, and when parcels shipped that day can arrive; computed once per
+/// order and distinct date.
 struct ShipDay {
-    key: (Tz, chrono::NaiveTime, u8),
     ship_date: NaiveDate,
     /// Business days from the ship date to the promised date.
     slack: i32,
@@ -68,6 +61,15 @@ pub(crate) struct OrderContext<'a> {
     pub lines: Vec<Line>,
     /// Indexed like the network's nodes.
     pub nodes: Vec<NodeOption>,
+    /// Every node's promise-keeping services, node after node, in each node's listed order;
+    /// read through [`OrderContext::services`].
+    service_options: Vec<ServiceOption>,
+    /// Per node and line, the units the node can ship: available to promise, capped at the
+    /// line's quantity, and 0 where the node lacks a capability the SKU needs; read through
+    /// [`OrderContext::available`].
+    available: Vec<u32>,
+    /// Per node and line, the available to promise of the line's SKU, uncapped.
+    atp: Vec<u32>,
 }
 
 impl<'a> OrderContext<'a> {
@@ -133,40 +135,78 @@ impl<'a> OrderContext<'a> {
             calendar,
             deliver_by,
             lines,
-            nodes: Vec::with_capacity(network.nodes().len()),
+            nodes: Vec::new(),
+            service_options: Vec::new(),
+            available: Vec::new(),
+            atp: Vec::new(),
         };
-        context.nodes = context.node_options(destination);
+        context.prepare_nodes(destination);
         Ok(context)
     }
 
-    fn node_options(&self, destination: Zip3) -> Vec<NodeOption> {
-        let network = self.network;
+    /// The services of a node that keep the promise.
+    pub fn services(&self, node: usize) -> &[ServiceOption] {
+        let (start, end) = self.nodes[node].services;
+        &self.service_options[start as usize..end as usize]
+    }
 
-        // Ship dates and promise slack depend only on the time zone, cutoff and handling days,
-        // which few nodes differ in; remember them instead of redoing calendar arithmetic.
+    /// Units of each line a node can ship.
+    pub fn available(&self, node: usize) -> &[u32] {
+        let lines = self.lines.len();
+        &self.available[node * lines..(node + 1) * lines]
+    }
+
+    /// Available to promise of each line's SKU at a node.
+    pub fn atp(&self, node: usize) -> &[u32] {
+        let lines = self.lines.len();
+        &self.atp[node * lines..(node + 1) * lines]
+    }
+
+    fn prepare_nodes(&mut self, destination: Zip3) {
+        let network = self.network;
+        let node_count = network.nodes().len();
+
+        // Nodes share few time zones and fewer ship dates; remember the conversions and the
+        // calendar arithmetic instead of redoing them per node.
+        let mut local_times: Vec<(Tz, chrono::NaiveDateTime)> = Vec::new();
         let mut ship_dates: Vec<ShipDay> = Vec::new();
 
         // Available to promise of every line at every node, from each SKU's list of holders.
         let line_count = self.lines.len();
-        let mut atp_by_node = vec![0u32; network.nodes().len() * line_count];
+        let mut atp = vec![0u32; node_count * line_count];
         for (at, line) in self.lines.iter().enumerate() {
             for (node, position) in self.stock.holders(line.sku) {
-                atp_by_node[node * line_count + at] = position.available();
+                atp[node * line_count + at] = position.available();
             }
         }
-
-        let mut options = Vec::with_capacity(network.nodes().len());
+        let mut available = vec![0u32; node_count * line_count];
+        let mut service_options = Vec::with_capacity(node_count * 4);
+        let mut options = Vec::with_capacity(node_count);
         for (index, node) in network.nodes().iter().enumerate() {
-            let key = (node.time_zone, node.pickup_cutoff.0, node.handling_days);
-            let day = match ship_dates.iter().position(|cached| cached.key == key) {
+            // The order's local time at the node, once per time zone.
+            let local = match local_times.iter().find(|(zone, _)| *zone == node.time_zone) {
+                Some(&(_, local)) => local,
+                None => {
+                    let local = self
+                        .order
+                        .placed_at
+                        .with_timezone(&node.time_zone)
+                        .naive_local();
+                    local_times.push((node.time_zone, local));
+                    local
+                }
+            };
+            let ship_date =
+                self.calendar
+                    .ship_date_local(local, node.pickup_cutoff, node.handling_days);
+
+            // Promise slack and arrival dates, once per ship date.
+            let day = match ship_dates
+                .iter()
+                .position(|cached| cached.ship_date == ship_date)
+            {
                 Some(at) => &ship_dates[at],
                 None => {
-                    let ship_date = self.calendar.ship_date(
-                        self.order.placed_at,
-                        node.time_zone,
-                        node.pickup_cutoff,
-                        node.handling_days,
-                    );
                     let slack = self
                         .calendar
                         .business_days_between(ship_date, self.deliver_by);
@@ -177,7 +217,6 @@ impl<'a> OrderContext<'a> {
                         arrivals.push(self.calendar.add_business_days(last, 1));
                     }
                     ship_dates.push(ShipDay {
-                        key,
                         ship_date,
                         slack,
                         arrivals,
@@ -191,7 +230,7 @@ impl<'a> OrderContext<'a> {
             // distance at worst.
             let zone = network.zone(index, destination).unwrap_or(8);
 
-            let mut services = SmallVec::new();
+            let first_service = service_options.len() as u32;
             let mut earliest: Option<u8> = None;
             for &service in network.node_services(index) {
                 let Some(transit) = network.services()[service].transit(zone) else {
@@ -203,25 +242,23 @@ impl<'a> OrderContext<'a> {
                         Some(&date) => date,
                         None => self.calendar.add_business_days(ship_date, transit as u32),
                     };
-                    services.push(ServiceOption { service, delivery });
+                    service_options.push(ServiceOption { service, delivery });
                 }
             }
+            let services = (first_service, service_options.len() as u32);
 
-            let atp: SmallVec<[u32; 8]> =
-                SmallVec::from_slice(&atp_by_node[index * line_count..(index + 1) * line_count]);
-            let available = self
+            let row = index * line_count..(index + 1) * line_count;
+            for ((line, units), &held) in self
                 .lines
                 .iter()
-                .zip(&atp)
-                .map(|(line, &atp)| {
-                    let handling = &network.skus()[line.sku].handling;
-                    if handling.is_empty() || handling.is_subset(&node.capabilities) {
-                        atp.min(line.quantity)
-                    } else {
-                        0
-                    }
-                })
-                .collect();
+                .zip(&mut available[row.clone()])
+                .zip(&atp[row])
+            {
+                let handling = &network.skus()[line.sku].handling;
+                if handling.is_empty() || handling.is_subset(&node.capabilities) {
+                    *units = held.min(line.quantity);
+                }
+            }
 
             let orders_today = self.stock.orders_today(index);
             let excluded = if orders_today >= node.daily_capacity {
@@ -229,7 +266,7 @@ impl<'a> OrderContext<'a> {
                     orders_today,
                     daily_capacity: node.daily_capacity,
                 })
-            } else if services.is_empty() {
+            } else if services.0 == services.1 {
                 Some(RejectReason::MissesPromise {
                     deliver_by: self.deliver_by,
                     earliest_delivery: earliest
@@ -250,12 +287,13 @@ impl<'a> OrderContext<'a> {
                 zone,
                 ship_date,
                 services,
-                available,
-                atp,
                 capacity_pressure,
                 excluded,
             });
         }
-        options
+        self.nodes = options;
+        self.service_options = service_options;
+        self.available = available;
+        self.atp = atp;
     }
 }

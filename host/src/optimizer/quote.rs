@@ -53,6 +53,7 @@ pub(crate) fn shipment_cost(
 /// where it cannot carry the parcel); among equal charges the earlier delivery, then the service
 /// whose id sorts first. The node's other costs do not depend on the service, so this is also
 /// the service with the cheapest shipment.
+#[inline]
 pub(crate) fn cheapest_service(
     context: &OrderContext,
     services: &[ServiceOption],
@@ -83,7 +84,7 @@ pub(crate) fn best_quote(
     parcel: Parcel,
 ) -> Option<Quote> {
     let residential = context.order.ship_to.residential;
-    let (_, choice) = cheapest_service(context, &option.services, |choice| {
+    let (_, choice) = cheapest_service(context, context.services(node), |choice| {
         let carrier = &context.network.services()[choice.service];
         let billable = carrier.billable_lb(parcel.weight_g, parcel.volume_mm3);
         carrier.charge(option.zone, billable, residential)

@@ -34,6 +34,7 @@ impl QuoteTable {
         let network = context.network;
         let residential = context.order.ship_to.residential;
         let mut charges = ChargeCache::new(network.services().len(), space.count);
+        let mut billable = BillableCache::new(network.services().len(), space.count);
 
         // Price every content of every usable node with its cheapest promise-keeping service,
         // the same choice `best_quote` makes, with charges shared between nodes of a zone.
@@ -46,16 +47,17 @@ impl QuoteTable {
             let spec = &network.nodes()[node];
             let fixed = spec.labor.per_order + spec.packaging + option.capacity_pressure;
             let slot = charges.slot(option.zone);
-            let most = space.capped(&option.available);
+            let most = space.capped(context.available(node));
             space.for_each_inside(most, &mut digits, |content| {
                 if content == 0 {
                     return Walk::Continue;
                 }
-                let best = cheapest_service(context, &option.services, |choice| {
+                let best = cheapest_service(context, context.services(node), |choice| {
                     charges.charge(slot, choice.service, content, || {
                         let carrier = &network.services()[choice.service];
-                        let billable =
-                            carrier.billable_lb(space.weight_g[content], space.volume_mm3[content]);
+                        let billable = billable.get(choice.service, content, || {
+                            carrier.billable_lb(space.weight_g[content], space.volume_mm3[content])
+                        });
                         carrier.charge(option.zone, billable, residential)
                     })
                 });
@@ -156,6 +158,32 @@ impl ChargeCache {
             *entry = price().map_or(NOT_CARRIED, |charge| charge.0);
         }
         (*entry >= 0).then_some(Cents(*entry))
+    }
+}
+
+/// Billable pounds by service and content: they depend on the service's dimensional divisor, not
+/// on the zone, so every zone's charges share them. 0 until computed (a parcel bills at least
+/// one pound).
+struct BillableCache {
+    contents: usize,
+    pounds: Vec<u32>,
+}
+
+impl BillableCache {
+    fn new(services: usize, contents: usize) -> BillableCache {
+        BillableCache {
+            contents,
+            pounds: vec![0; services * contents],
+        }
+    }
+
+    #[inline]
+    fn get(&mut self, service: usize, content: usize, compute: impl FnOnce() -> u32) -> u32 {
+        let entry = &mut self.pounds[service * self.contents + content];
+        if *entry == 0 {
+            *entry = compute();
+        }
+        *entry
     }
 }
 
