@@ -15,6 +15,8 @@ pub(crate) struct ContentSpace {
     /// Per line: units in one digit step (1, or the whole quantity when lines are not split).
     unit: Vec<u32>,
     pub count: usize,
+    /// Whether every line is shipped whole, which makes every state a bit mask of lines.
+    whole_lines: bool,
     /// `digits[state * lines + line]`: looked up, not divided out, because the search asks
     /// for digits in its innermost loops.
     digits: Vec<u32>,
@@ -85,11 +87,13 @@ impl ContentSpace {
             volume_mm3[state] = volume_mm3[smaller] + added * lines[line].unit_volume_mm3;
             units[state] = units[smaller] + unit[line];
         }
+        let whole_lines = radix.iter().all(|&digits| digits == 2);
         Some(ContentSpace {
             radix,
             stride,
             unit,
             count,
+            whole_lines,
             digits,
             first,
             weight_g,
@@ -137,6 +141,17 @@ impl ContentSpace {
         digits: &mut Vec<u32>,
         mut visit: impl FnMut(usize) -> Walk,
     ) {
+        // With whole lines, the contents inside a mask are its sub-masks.
+        if self.whole_lines {
+            let mut inner = state;
+            loop {
+                if visit(inner) == Walk::Stop || inner == 0 {
+                    return;
+                }
+                inner = (inner - 1) & state;
+            }
+        }
+
         digits.clear();
         digits.extend((0..self.lines()).map(|line| self.digit(state, line)));
         let mut current = state;
@@ -196,6 +211,20 @@ mod tests {
         assert_eq!(space.weight_g[0b101], 900);
         assert_eq!(space.units[0b101], 5);
         assert_eq!(space.quantity(0b101, 2), 2);
+    }
+
+    #[test]
+    fn whole_line_walk_visits_every_sub_mask_once() {
+        let space = ContentSpace::new(&lines(&[1, 4, 2, 7]), false, 1 << 20, 1 << 40).unwrap();
+        let mut seen = Vec::new();
+        space.for_each_inside(0b1011, &mut Vec::new(), |inner| {
+            seen.push(inner);
+            Walk::Continue
+        });
+        assert_eq!(
+            seen,
+            [0b1011, 0b1010, 0b1001, 0b1000, 0b0011, 0b0010, 0b0001, 0]
+        );
     }
 
     #[test]

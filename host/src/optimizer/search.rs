@@ -38,7 +38,7 @@ impl QuoteTable {
 
         // Price every content of every usable node with its cheapest promise-keeping service,
         // the same choice `best_quote` makes, with charges shared between nodes of a zone.
-        let mut priced: Vec<(u32, Quote)> = Vec::new();
+        let mut priced: Vec<(u32, Quote)> = Vec::with_capacity(4 * context.nodes.len());
         let mut digits = Vec::new();
         for (node, option) in context.nodes.iter().enumerate() {
             if option.excluded.is_some() {
@@ -48,6 +48,9 @@ impl QuoteTable {
             let fixed = spec.labor.per_order + spec.packaging + option.capacity_pressure;
             let slot = charges.slot(option.zone);
             let most = space.capped(context.available(node));
+            if most == 0 {
+                continue;
+            }
             space.for_each_inside(most, &mut digits, |content| {
                 if content == 0 {
                     return Walk::Continue;
