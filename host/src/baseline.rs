@@ -330,6 +330,7 @@ fn decision(
             method: SearchMethod::Rule,
             ..SearchSummary::default()
         },
+        plugins: Vec::new(),
     }
 }
 

@@ -1,15 +1,19 @@
-//! The `switchyard` command line: `switchyard route` prints decisions as tables or JSON.
+//! The `switchyard` command line: `switchyard route` prints decisions as tables or JSON, with a
+//! tenant's plugins when given a plugin directory; `switchyard plugins` checks such a directory.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::decision::{Decision, Plan, RejectReason, Verdict};
+use crate::decision::{Decision, Plan, PluginOutcome, RejectReason, Strategy, Verdict};
 use crate::files::{load_network_dir, load_order, read_json};
 use crate::model::{Order, TenantPolicy};
+use crate::plugin::{PluginSet, Runtime, RuntimeOptions};
+use crate::rules::{NoRules, Rules};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +30,22 @@ pub struct Cli {
 pub enum Command {
     /// Route orders over a network and print each decision.
     Route(RouteArgs),
+    /// Load a plugin directory, check every plugin against a sample decision, and print the
+    /// status of each.
+    Plugins(PluginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// Plugin directory: `.wasm` files and an optional plugins.json.
+    #[arg(long)]
+    pub plugins: PathBuf,
+    /// Where compiled plugins are cached; defaults to the user's cache directory.
+    #[arg(long)]
+    pub plugin_cache: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +66,12 @@ pub struct RouteArgs {
     /// Print JSON: one decision as an object, several as an array.
     #[arg(long)]
     pub json: bool,
+    /// A tenant's plugin directory: its constraints and scorers judge the optimizer's plans.
+    #[arg(long)]
+    pub plugins: Option<PathBuf>,
+    /// Where compiled plugins are cached; defaults to the user's cache directory.
+    #[arg(long)]
+    pub plugin_cache: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -61,7 +87,51 @@ pub enum StrategyArg {
 pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     match cli.command {
         Command::Route(args) => route(args, out),
+        Command::Plugins(args) => plugins(args, out),
     }
+}
+
+/// Loads a plugin directory, reporting plugins that did not load on standard error.
+fn open_plugins(dir: &Path, cache: Option<PathBuf>) -> Result<Arc<PluginSet>> {
+    let options = match cache {
+        Some(dir) => RuntimeOptions {
+            cache_dir: Some(dir),
+        },
+        None => RuntimeOptions::with_default_cache(),
+    };
+    let runtime = Runtime::new(options).context("failed to start the plugin runtime")?;
+    let set = PluginSet::open(runtime, dir)?;
+    for status in set.status() {
+        if let Some(problem) = &status.problem {
+            eprintln!("warning: plugin `{}`: {problem}", status.name);
+        }
+    }
+    Ok(set)
+}
+
+fn plugins(args: PluginArgs, out: &mut impl Write) -> Result<()> {
+    let set = open_plugins(&args.plugins, args.plugin_cache)?;
+    let statuses = set.status();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&statuses)?)?;
+    } else {
+        let mut table = table(&["Plugin", "Kind", "Version", "State", "On failure", "File"]);
+        for status in &statuses {
+            table.add_row(vec![
+                Cell::new(&status.name),
+                Cell::new(status.kind.map_or("?", |kind| kind.name())),
+                Cell::new(status.version.as_deref().unwrap_or("-")),
+                Cell::new(format!("{:?}", status.state)),
+                Cell::new(format!("{:?}", status.on_failure)),
+                Cell::new(&status.file),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    if statuses.iter().any(|status| status.problem.is_some()) {
+        bail!("some plugins did not load");
+    }
+    Ok(())
 }
 
 fn route(args: RouteArgs, out: &mut impl Write) -> Result<()> {
@@ -71,26 +141,41 @@ fn route(args: RouteArgs, out: &mut impl Write) -> Result<()> {
         None => loaded.policy,
     };
     let orders = order_files(&args.order)?;
+    let rules: Box<dyn Rules> = match &args.plugins {
+        Some(dir) => Box::new(open_plugins(dir, args.plugin_cache.clone())?),
+        None => Box::new(NoRules),
+    };
 
     // Decide every order with every chosen strategy.
-    let deciders: Vec<Decider> = match args.strategy {
-        StrategyArg::Optimizer => vec![crate::optimizer::route],
-        StrategyArg::PrimaryNode => vec![crate::baseline::primary_node],
-        StrategyArg::NearestNode => vec![crate::baseline::nearest_node],
+    let strategies = match args.strategy {
+        StrategyArg::Optimizer => vec![Strategy::Optimizer],
+        StrategyArg::PrimaryNode => vec![Strategy::PrimaryNode],
+        StrategyArg::NearestNode => vec![Strategy::NearestNode],
         StrategyArg::All => vec![
-            crate::optimizer::route,
-            crate::baseline::primary_node,
-            crate::baseline::nearest_node,
+            Strategy::Optimizer,
+            Strategy::PrimaryNode,
+            Strategy::NearestNode,
         ],
     };
     let mut decisions = Vec::new();
     for path in &orders {
         let order = load_order(path)?;
-        for decide in &deciders {
-            let decision =
-                decide(&loaded.network, &loaded.stock, &policy, &order).map_err(|error| {
-                    anyhow::anyhow!("{}: {}: {error}", path.display(), error.field())
-                })?;
+        for strategy in &strategies {
+            let (network, stock) = (&loaded.network, &loaded.stock);
+            let decided = match strategy {
+                Strategy::Optimizer => {
+                    crate::optimizer::route_with(network, stock, &policy, &order, rules.as_ref())
+                }
+                Strategy::PrimaryNode => {
+                    crate::baseline::primary_node(network, stock, &policy, &order)
+                }
+                Strategy::NearestNode => {
+                    crate::baseline::nearest_node(network, stock, &policy, &order)
+                }
+            };
+            let decision = decided.map_err(|error| {
+                anyhow::anyhow!("{}: {}: {error}", path.display(), error.field())
+            })?;
             decisions.push((order.clone(), decision));
         }
     }
@@ -109,13 +194,6 @@ fn route(args: RouteArgs, out: &mut impl Write) -> Result<()> {
     }
     Ok(())
 }
-
-type Decider = fn(
-    &crate::model::Network,
-    &crate::model::Stock,
-    &TenantPolicy,
-    &Order,
-) -> Result<Decision, crate::optimizer::RouteError>;
 
 /// The order files named on the command line, directories expanded to their *.json files.
 fn order_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -165,8 +243,13 @@ pub fn render(order: &Order, decision: &Decision) -> String {
 
     match &decision.plan {
         Some(plan) => {
+            let adjusted = if plan.cost.adjustments.is_zero() {
+                String::new()
+            } else {
+                format!(" ({} after plugin adjustments)", plan.score())
+            };
             text.push_str(&format!(
-                "Chosen plan: {} total, arrives {}{}\n",
+                "Chosen plan: {} total{adjusted}, arrives {}{}\n",
                 plan.cost.total,
                 plan.estimated_delivery,
                 if plan.meets_promise { "" } else { " (LATE)" }
@@ -247,6 +330,30 @@ pub fn render(order: &Order, decision: &Decision) -> String {
             table.add_row(vec![
                 Cell::new(format!("{hold_nothing} more")),
                 Cell::new("no: hold none of the order's SKUs"),
+            ]);
+        }
+        text.push_str(&format!("{table}\n"));
+    }
+
+    if !decision.plugins.is_empty() {
+        let mut table = table(&["Plugin", "Kind", "Version", "Outcome", "Fuel"]);
+        for run in &decision.plugins {
+            let outcome = match &run.outcome {
+                PluginOutcome::Ran { plans, changed } => {
+                    let verb = match run.kind {
+                        crate::decision::PluginKind::Constraint => "rejected",
+                        crate::decision::PluginKind::Scorer => "adjusted",
+                    };
+                    format!("{verb} {changed} of {plans} plans")
+                }
+                PluginOutcome::Skipped { error } => format!("skipped: {error}"),
+            };
+            table.add_row(vec![
+                Cell::new(&run.plugin),
+                Cell::new(run.kind.name()),
+                Cell::new(&run.version),
+                Cell::new(outcome),
+                Cell::new(run.fuel_used).set_alignment(CellAlignment::Right),
             ]);
         }
         text.push_str(&format!("{table}\n"));

@@ -57,6 +57,9 @@ pub struct Decision {
     #[serde(default)]
     pub rationale: Vec<String>,
     pub search: SearchSummary,
+    /// What each of the tenant's plugins did in this decision, in the order they ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginRun>,
 }
 
 /// A set of shipments that together fill the order.
@@ -69,9 +72,13 @@ pub struct Plan {
     /// Whether every shipment arrives by the promised date. Always true for the optimizer,
     /// which rejects late plans; the static baselines ship late when their rule says so.
     pub meets_promise: bool,
+    /// The changes the tenant's scorer plugins made to the plan's cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<Adjustment>,
 }
 
-/// A plan's cost, by component. `total` is the sum of the others.
+/// A plan's cost, by component. `total` is the sum of the others except `adjustments`: it is
+/// what the plan costs to ship.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanCost {
     pub shipping: Cents,
@@ -80,6 +87,60 @@ pub struct PlanCost {
     pub capacity_pressure: Cents,
     pub split_penalty: Cents,
     pub total: Cents,
+    /// The sum of the scorer plugins' adjustments. Plans are ranked by `total` plus this; it is
+    /// not money anyone pays.
+    #[serde(default, skip_serializing_if = "Cents::is_zero")]
+    pub adjustments: Cents,
+}
+
+/// One scorer plugin's change to a plan's cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    pub plugin: String,
+    /// Positive makes the plan less attractive, negative more.
+    pub cents: Cents,
+    pub reason: String,
+}
+
+/// What one plugin did in a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRun {
+    pub plugin: String,
+    /// The plugin's version: the start of the SHA-256 of its `.wasm` file.
+    pub version: String,
+    pub kind: PluginKind,
+    #[serde(flatten)]
+    pub outcome: PluginOutcome,
+    /// WebAssembly instructions the call used (its fuel).
+    pub fuel_used: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// Allows or rejects candidate plans.
+    Constraint,
+    /// Adjusts the cost of candidate plans.
+    Scorer,
+}
+
+impl PluginKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Constraint => "constraint",
+            PluginKind::Scorer => "scorer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PluginOutcome {
+    /// The plugin judged the plans: how many it rejected (constraints) or adjusted (scorers).
+    Ran { plans: usize, changed: usize },
+    /// The plugin failed and its failure policy is fail-open, so the decision went on without
+    /// it.
+    Skipped { error: String },
 }
 
 /// One parcel: a node ships some of the order's lines with one carrier service.
@@ -179,6 +240,8 @@ pub enum RejectReason {
     TooManyShipments { shipments: u32, max_shipments: u32 },
     /// A policy rule, named, with the detail of how the plan broke it.
     Policy { rule: String, detail: String },
+    /// A tenant's constraint plugin rejected the plan, for this reason.
+    Plugin { plugin: String, reason: String },
 }
 
 /// Units of a SKU a node would need and has.
@@ -273,11 +336,17 @@ impl std::fmt::Display for RejectReason {
                 )
             }
             RejectReason::Policy { rule, detail } => write!(f, "policy `{rule}`: {detail}"),
+            RejectReason::Plugin { plugin, reason } => write!(f, "plugin `{plugin}`: {reason}"),
         }
     }
 }
 
 impl Plan {
+    /// What plans are ranked by: the cost plus the scorer plugins' adjustments.
+    pub fn score(&self) -> Cents {
+        self.cost.total + self.cost.adjustments
+    }
+
     /// The plan in a few words, such as `DC-NJ (SKU-1 x2) by ups-ground + DC-TX (SKU-7 x1) by
     /// fedex-ground`; the lines are left out when a single shipment carries them all.
     pub fn summary(&self) -> String {

@@ -6,6 +6,8 @@
 //! - [`model`]: the network (nodes, SKUs, carrier services), live stock, orders and policy.
 //! - [`geo`] and [`calendar`]: zones from the USPS chart, and ship and delivery dates.
 //! - [`optimizer`]: order in, candidate shipments priced, exact search, decision out.
+//! - [`rules`] and [`plugin`]: the tenant's constraint and scorer plugins, which judge the
+//!   optimizer's candidate plans inside a sandbox.
 //! - [`baseline`]: the static rules the optimizer is measured against.
 //! - [`decision`] and [`rationale`]: the answer, its cost breakdown and its explanation.
 //! - [`files`]: reading a network directory and orders from disk.
@@ -20,8 +22,10 @@ pub mod files;
 pub mod geo;
 pub mod model;
 pub mod optimizer;
+pub mod plugin;
 pub mod rationale;
+pub mod rules;
 pub mod synth;
 
 pub use decision::Decision;
-pub use optimizer::{RouteError, route};
+pub use optimizer::{RouteError, route, route_with};

@@ -1,7 +1,7 @@
 //! Sentences that explain a decision to a person: what was chosen, what it beat, and what rules
 //! ruled out. The structured parts of the decision hold the same facts for machines.
 
-use crate::decision::{Decision, SearchMethod, Verdict};
+use crate::decision::{Decision, PluginOutcome, SearchMethod, Verdict};
 
 /// The explanation of an optimizer decision.
 pub fn for_optimizer(decision: &Decision) -> Vec<String> {
@@ -38,9 +38,20 @@ pub fn for_optimizer(decision: &Decision) -> Vec<String> {
         )),
         (_, None) => sentences.push("No single node can ship the whole order.".to_string()),
     }
-    if let Some(next) = decision.alternatives.first() {
+    for adjustment in &plan.adjustments {
         sentences.push(format!(
-            "The next-best plan, {}, costs {} more.",
+            "Plugin `{}` adjusted its cost by {}: {}.",
+            adjustment.plugin, adjustment.cents, adjustment.reason
+        ));
+    }
+    if let Some(next) = decision.alternatives.first() {
+        let ranked = if next.plan.cost.adjustments.is_zero() && plan.cost.adjustments.is_zero() {
+            ""
+        } else {
+            " after plugin adjustments"
+        };
+        sentences.push(format!(
+            "The next-best plan, {}, costs {} more{ranked}.",
             next.plan.summary(),
             next.costs_more_by
         ));
@@ -52,6 +63,15 @@ pub fn for_optimizer(decision: &Decision) -> Vec<String> {
             rejected.plan.cost.total,
             rejected.reason
         ));
+    }
+
+    for run in &decision.plugins {
+        if let PluginOutcome::Skipped { error } = &run.outcome {
+            sentences.push(format!(
+                "Plugin `{}` was skipped (it fails open): {error}.",
+                run.plugin
+            ));
+        }
     }
 
     let rejected_nodes = decision

@@ -31,7 +31,6 @@ pub fn switchyard_binary() -> &'static Path {
             .package("switchyard")
             .bin("switchyard")
             .current_release()
-            .current_target()
             .manifest_path(repo().join("Cargo.toml"))
             .run()
             .expect("the switchyard binary builds")
@@ -97,5 +96,85 @@ pub fn copy_of_example_network() -> tempfile::TempDir {
         let entry = entry.expect("a directory entry");
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
     }
+    dir
+}
+
+/// The example plugins and test fixtures, by crate name.
+pub const PLUGIN_CRATES: &[&str] = &[
+    "never-split-vip",
+    "no-hazmat-from-stores",
+    "prefer-clearance-stores",
+    "carbon-aware",
+    "maintenance-window",
+    "hostile-plugin",
+    "foreign-import-plugin",
+    "wrong-world-plugin",
+];
+
+/// The cargo target directory the tests were built in.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
+}
+
+/// Builds plugin crates for `wasm32-wasip2` in release mode, as a plugin author does, with
+/// `env` set for the build. Returns the directory holding the `.wasm` files.
+pub fn build_plugins(crates: &[&str], env: &[(&str, &str)]) -> PathBuf {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
+        .current_dir(repo())
+        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+        .env("CARGO_TARGET_DIR", target_dir())
+        // Debug information only slows loading; plugin authors may keep it.
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    for name in crates {
+        command.args(["--package", name]);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building plugins failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target_dir().join("wasm32-wasip2/release")
+}
+
+/// Every example plugin and fixture, built once per test binary and copied aside, so a test
+/// that rebuilds one does not change what the others read. Files are named by crate, such as
+/// `never-split-vip.wasm`.
+pub fn plugins() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let built = build_plugins(PLUGIN_CRATES, &[]);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for name in PLUGIN_CRATES {
+            // Libraries are named with underscores, binaries as the crate.
+            let library = built.join(format!("{}.wasm", name.replace('-', "_")));
+            let binary = built.join(format!("{name}.wasm"));
+            let from = if library.exists() { library } else { binary };
+            std::fs::copy(&from, dir.path().join(format!("{name}.wasm")))
+                .unwrap_or_else(|error| panic!("copy {}: {error}", from.display()));
+        }
+        dir
+    })
+    .path()
+}
+
+/// The bytes of a built plugin or fixture, such as `plugin_bytes("hostile-plugin")`.
+pub fn plugin_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(plugins().join(format!("{name}.wasm"))).expect("the plugin was built")
+}
+
+/// A fresh plugin directory holding these plugins (by crate name) and this `plugins.json`.
+pub fn plugin_dir(names: &[&str], manifest: &serde_json::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for name in names {
+        std::fs::write(dir.path().join(format!("{name}.wasm")), plugin_bytes(name)).expect("write");
+    }
+    std::fs::write(dir.path().join("plugins.json"), manifest.to_string()).expect("write");
     dir
 }

@@ -18,6 +18,10 @@ pub struct Cents(pub i64);
 impl Cents {
     pub const ZERO: Cents = Cents(0);
 
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     /// Scales by a number of basis points (1/100 of a percent), rounding half away from zero.
     /// A fuel surcharge of 12.5% is `scale_bp(1250)`.
     pub fn scale_bp(self, basis_points: i64) -> Cents {

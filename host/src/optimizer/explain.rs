@@ -82,6 +82,7 @@ pub(crate) fn plan(context: &OrderContext, raw: &RawPlan) -> Plan {
         cost,
         estimated_delivery,
         meets_promise: estimated_delivery <= context.deliver_by,
+        adjustments: Vec::new(),
     }
 }
 

@@ -5,8 +5,11 @@
 //! 2. [`content`] numbers every possible shipment content of the order.
 //! 3. [`search`] prices every (node, content) pair and runs an exact branch and bound for the
 //!    cheapest plans within the policy's shipment limit.
-//! 4. The policy's split rules are applied, and [`explain`] builds the decision: the chosen plan,
-//!    the runner-ups, a verdict per node and the plans that rules ruled out.
+//! 4. The policy's split rules are applied. When the tenant has rules (plugins), the cheapest
+//!    candidates go through them: constraints reject some, scorers adjust the cost of the rest,
+//!    and the best-scored candidate wins.
+//! 5. [`explain`] builds the decision: the chosen plan, the runner-ups, a verdict per node and
+//!    the plans that rules ruled out.
 //!
 //! # What the search guarantees
 //!
@@ -24,7 +27,13 @@
 //! greedily built split: the answer is feasible and never worse than the best single-node plan,
 //! but it may miss a cheaper split.
 //!
-//! Ties between plans of equal cost are broken as described in [`plan`].
+//! Ties between plans of equal cost are broken as described in [`plan`]; ties between candidates
+//! of equal score after plugin adjustments keep that order.
+//!
+//! With plugins, only the cheapest candidates (20 unless the tenant says otherwise) are shown
+//! to them. When constraints reject every one of those, the order is reported unfulfillable
+//! even if a dearer plan further down would have passed; a tenant whose constraints reject
+//! often raises the candidate count.
 
 mod content;
 #[cfg(test)]
@@ -41,8 +50,11 @@ mod tests;
 use thiserror::Error;
 
 use crate::decision::SearchSummary;
-use crate::decision::{Alternative, Decision, RejectReason, RejectedPlan, SearchMethod, Strategy};
+use crate::decision::{
+    Alternative, Decision, Plan, RejectReason, RejectedPlan, SearchMethod, Strategy,
+};
 use crate::model::{Cents, Network, Order, Stock, TenantPolicy};
+use crate::rules::{Judgement, NoRules, RuleFailure, RuleInput, Rules};
 use content::ContentSpace;
 pub(crate) use prepare::OrderContext;
 use search::{QuoteTable, lower_bounds};
@@ -74,6 +86,9 @@ pub enum RouteError {
     UnknownZip(String),
     #[error("the order needs a `service_level` or a `deliver_by` date")]
     NoPromise,
+    /// A fail-closed plugin failed, so the decision cannot be trusted.
+    #[error(transparent)]
+    Plugin(#[from] RuleFailure),
 }
 
 impl RouteError {
@@ -86,6 +101,7 @@ impl RouteError {
             RouteError::UnsupportedCountry(_) => "ship_to.country".into(),
             RouteError::UnknownZip(_) => "ship_to.zip".into(),
             RouteError::NoPromise => "service_level".into(),
+            RouteError::Plugin(failure) => format!("plugins.{}", failure.plugin),
         }
     }
 }
@@ -97,9 +113,26 @@ pub fn route(
     policy: &TenantPolicy,
     order: &Order,
 ) -> Result<Decision, RouteError> {
+    route_with(network, stock, policy, order, &NoRules)
+}
+
+/// Routes an order like [`route`], with the tenant's rules judging the cheapest candidates.
+pub fn route_with(
+    network: &Network,
+    stock: &Stock,
+    policy: &TenantPolicy,
+    order: &Order,
+    rules: &dyn Rules,
+) -> Result<Decision, RouteError> {
     let context = OrderContext::new(network, stock, policy, order)?;
-    let outcome = optimize(&context);
-    Ok(decide(&context, outcome))
+    let keep = 1 + context.policy.alternatives;
+    let keep = if rules.is_empty() {
+        keep
+    } else {
+        keep.max(rules.candidates())
+    };
+    let outcome = optimize(&context, keep);
+    decide(&context, outcome, rules)
 }
 
 /// The search's result before it is explained.
@@ -112,10 +145,9 @@ pub(crate) struct Outcome {
     pub summary: SearchSummary,
 }
 
-/// Finds the plan the policy picks and its runner-ups.
-pub(crate) fn optimize(context: &OrderContext) -> Outcome {
+/// Finds the plan the policy picks and its runner-ups, `keep` plans in all at most.
+pub(crate) fn optimize(context: &OrderContext, keep: usize) -> Outcome {
     let policy = &context.policy;
-    let keep = 1 + policy.alternatives;
     let limit = policy.shipment_limit();
 
     // Pick the finest content space that fits the tables.
@@ -241,43 +273,113 @@ fn single_node_plans(
     plans
 }
 
-/// Builds the decision from what the search found.
-fn decide(context: &OrderContext, outcome: Outcome) -> Decision {
+/// Builds the decision from what the search found and what the rules made of it.
+fn decide(
+    context: &OrderContext,
+    outcome: Outcome,
+    rules: &dyn Rules,
+) -> Result<Decision, RouteError> {
     let Outcome {
         plans,
         whole_order_quotes,
         rejected,
         summary,
     } = outcome;
-    let mut plans = plans.iter().map(|raw| materialize(context, raw));
-    let chosen = plans.next();
-    let alternatives: Vec<Alternative> = plans
-        .map(|plan| Alternative {
-            costs_more_by: plan.cost.total - chosen.as_ref().map_or(Cents::ZERO, |c| c.cost.total),
-            plan,
-        })
-        .collect();
-    let rejected_plans: Vec<RejectedPlan> = rejected
+    let mut candidates: Vec<Plan> = plans.iter().map(|raw| materialize(context, raw)).collect();
+    let mut rejected_plans: Vec<RejectedPlan> = rejected
         .iter()
         .map(|(raw, reason)| RejectedPlan {
             reason: reason.clone(),
             plan: materialize(context, raw),
         })
         .collect();
+
+    // Let the tenant's rules judge the candidates.
+    let mut plugins = Vec::new();
+    let mut unfulfillable = None;
+    if !rules.is_empty() && !candidates.is_empty() {
+        let input = RuleInput {
+            network: context.network,
+            order: context.order,
+            deliver_by: context.deliver_by,
+            plans: &candidates,
+        };
+        let judgement = rules.judge(&input)?;
+        let checked = candidates.len();
+        let (kept, ruled_out) = apply_judgement(candidates, &judgement);
+        // Report the plugin rejections that beat the winner, or all of them if none is left.
+        let winner = kept.first().map(|(at, _)| *at);
+        rejected_plans.extend(
+            ruled_out
+                .into_iter()
+                .filter(|(at, _)| winner.is_none_or(|winner| *at < winner))
+                .map(|(_, plan)| plan),
+        );
+        if kept.is_empty() {
+            unfulfillable = Some(format!(
+                "the tenant's plugins rejected all {checked} candidate plans"
+            ));
+        }
+        candidates = kept.into_iter().map(|(_, plan)| plan).collect();
+        plugins = judgement.runs;
+    }
+    candidates.truncate(1 + context.policy.alternatives);
+
+    let mut plans = candidates.into_iter();
+    let chosen = plans.next();
+    let alternatives: Vec<Alternative> = plans
+        .map(|plan| Alternative {
+            costs_more_by: plan.score() - chosen.as_ref().map_or(Cents::ZERO, Plan::score),
+            plan,
+        })
+        .collect();
     let nodes = node_verdicts(context, whole_order_quotes.as_deref());
+    if chosen.is_none() && unfulfillable.is_none() {
+        unfulfillable = Some(unfulfillable_reason(context));
+    }
 
     let mut decision = Decision {
         order_id: context.order.id.clone(),
         strategy: Strategy::Optimizer,
         deliver_by: context.deliver_by,
-        unfulfillable: chosen.is_none().then(|| unfulfillable_reason(context)),
+        unfulfillable,
         plan: chosen,
         alternatives,
         nodes,
         rejected_plans,
         rationale: Vec::new(),
         search: summary,
+        plugins,
     };
     decision.rationale = crate::rationale::for_optimizer(&decision);
-    decision
+    Ok(decision)
+}
+
+/// Splits the candidates into those the constraints kept, with the scorers' adjustments applied
+/// and ranked by score, and those they rejected; each with its position among the candidates.
+#[allow(clippy::type_complexity)]
+fn apply_judgement(
+    candidates: Vec<Plan>,
+    judgement: &Judgement,
+) -> (Vec<(usize, Plan)>, Vec<(usize, RejectedPlan)>) {
+    let mut kept = Vec::with_capacity(candidates.len());
+    let mut ruled_out = Vec::new();
+    for (at, mut plan) in candidates.into_iter().enumerate() {
+        if let Some(Some((plugin, reason))) = judgement.rejections.get(at) {
+            let reason = RejectReason::Plugin {
+                plugin: plugin.clone(),
+                reason: reason.clone(),
+            };
+            ruled_out.push((at, RejectedPlan { reason, plan }));
+            continue;
+        }
+        if let Some(adjustments) = judgement.adjustments.get(at) {
+            plan.cost.adjustments = adjustments.iter().map(|a| a.cents).sum();
+            plan.adjustments = adjustments.clone();
+        }
+        kept.push((at, plan));
+    }
+    // A stable sort: equal scores keep the optimizer's tie-breaking order.
+    kept.sort_by_key(|(_, plan)| plan.score());
+    (kept, ruled_out)
 }

@@ -241,7 +241,10 @@ fn check_against_exhaustive(instance: &Instance) -> Result<(), TestCaseError> {
         order,
     } = instance;
     let context = OrderContext::new(network, stock, policy, order).unwrap();
-    let fast = optimize(&context).plans.into_iter().next();
+    let fast = optimize(&context, 1 + context.policy.alternatives)
+        .plans
+        .into_iter()
+        .next();
     let slow = exhaustive::best_plan(&context);
     prop_assert_eq!(
         fast.as_ref().map(|plan| plan.total),

@@ -1,0 +1,119 @@
+//! Small builders for decision inputs, so a plugin's logic can be unit-tested natively with
+//! `cargo test`. Every builder fills the fields a test rarely cares about with plausible values;
+//! the fields are public, so a test changes what matters to it.
+//!
+//! ```
+//! use switchyard_sdk::testing::{input, order, plan, shipment};
+//! use switchyard_sdk::NodeKind;
+//!
+//! let mut order = order("SO-1", "vip");
+//! order.lines[0].tags.push("clearance".into());
+//! let split = plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0]), shipment("STORE-NYC", NodeKind::Store, &[0])]);
+//! let decision = input(order, vec![split]);
+//! assert!(decision.plans[0].is_split());
+//! ```
+
+use crate::{
+    Customer, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, ServiceLevel, ShipTo,
+    Shipment, ShipmentCost, ShipmentLine,
+};
+
+/// An order with one line of `SKU-1` (1 unit, 500 g) to New York, placed on a Tuesday morning.
+pub fn order(id: &str, tier: &str) -> Order {
+    Order {
+        id: id.into(),
+        channel: "web".into(),
+        customer: Customer {
+            id: "C-1".into(),
+            tier: tier.into(),
+            tags: Vec::new(),
+        },
+        ship_to: ShipTo {
+            zip: "10016".into(),
+            country: "US".into(),
+            residential: true,
+        },
+        lines: vec![line("SKU-1", 1)],
+        service_level: Some(ServiceLevel::Ground),
+        deliver_by: "2026-12-14".into(),
+        placed_at: "2026-12-08T14:00:00Z".into(),
+        attributes: Vec::new(),
+    }
+}
+
+/// An order line of `quantity` units weighing 500 g each, with no tags.
+pub fn line(sku: &str, quantity: u32) -> OrderLine {
+    OrderLine {
+        sku: sku.into(),
+        quantity,
+        tags: Vec::new(),
+        handling: Vec::new(),
+        weight_grams: 500,
+    }
+}
+
+/// A node in Edison, NJ with no capabilities.
+pub fn node(id: &str, kind: NodeKind) -> Node {
+    Node {
+        id: id.into(),
+        kind,
+        zip: "08837".into(),
+        latitude: 40.51,
+        longitude: -74.52,
+        capabilities: Vec::new(),
+    }
+}
+
+/// A ground shipment from a new [`node`] carrying one unit of each listed order line, 300 miles,
+/// costing $10.00 of shipping and $2.00 of labor.
+pub fn shipment(node_id: &str, kind: NodeKind, lines: &[u32]) -> Shipment {
+    let cost = ShipmentCost {
+        shipping: 1000,
+        labor: 200,
+        packaging: 0,
+        capacity_pressure: 0,
+        total: 1200,
+    };
+    Shipment {
+        node: node(node_id, kind),
+        service: "ups-ground".into(),
+        carrier: "ups".into(),
+        service_level: ServiceLevel::Ground,
+        zone: 3,
+        lines: lines
+            .iter()
+            .map(|&line| ShipmentLine {
+                line,
+                sku: format!("SKU-{}", line + 1),
+                quantity: 1,
+            })
+            .collect(),
+        weight_grams: 500 * lines.len() as u64,
+        distance_miles: 300.0,
+        ship_date: "2026-12-08".into(),
+        estimated_delivery: "2026-12-11".into(),
+        cost,
+    }
+}
+
+/// A plan of these shipments, with a $1.50 penalty per extra shipment.
+pub fn plan(shipments: Vec<Shipment>) -> Plan {
+    let split_penalty = 150 * shipments.len().saturating_sub(1) as i64;
+    let total = shipments.iter().map(|s| s.cost.total).sum::<i64>() + split_penalty;
+    let estimated_delivery = shipments
+        .iter()
+        .map(|s| s.estimated_delivery.clone())
+        .max()
+        .unwrap_or_default();
+    Plan {
+        shipments,
+        split_penalty,
+        total,
+        estimated_delivery,
+    }
+}
+
+/// A decision with this order and these candidate plans.
+pub fn input(order: Order, plans: Vec<Plan>) -> DecisionInput {
+    DecisionInput { order, plans }
+}
