@@ -267,24 +267,37 @@ pub fn render(order: &Order, decision: &Decision) -> String {
     }
 
     if !decision.alternatives.is_empty() {
-        let mut table = table(&[
-            "#",
-            "Alternative plan",
-            "Shipments",
-            "Total",
-            "More by",
-            "Arrives",
-        ]);
+        // Plugin adjustments get a column of their own when any plan has one.
+        let adjusted = decision
+            .plan
+            .iter()
+            .any(|plan| !plan.cost.adjustments.is_zero())
+            || decision
+                .alternatives
+                .iter()
+                .any(|alternative| !alternative.plan.cost.adjustments.is_zero());
+        let mut headers = vec!["#", "Alternative plan", "Shipments", "Total"];
+        if adjusted {
+            headers.push("Plugins");
+        }
+        headers.extend(["More by", "Arrives"]);
+        let mut table = table(&headers);
         for (rank, alternative) in decision.alternatives.iter().enumerate() {
             let plan = &alternative.plan;
-            table.add_row(vec![
+            let mut row = vec![
                 Cell::new(rank + 2),
                 Cell::new(plan.summary()),
                 Cell::new(plan.shipments.len()).set_alignment(CellAlignment::Right),
                 money(plan.cost.total),
+            ];
+            if adjusted {
+                row.push(money(plan.cost.adjustments));
+            }
+            row.extend([
                 money(alternative.costs_more_by),
                 Cell::new(plan.estimated_delivery),
             ]);
+            table.add_row(row);
         }
         text.push_str(&format!("{table}\n"));
     }

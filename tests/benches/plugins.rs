@@ -4,7 +4,7 @@
 //! plugins for `wasm32-wasip2` first, as the tests do.
 //!
 //! - `plugin/<name>`: one call of a tenant's plugin set holding only that plugin, judging the 20
-//!   cheapest candidate plans of a 3-line order over the 50-node example network. That is
+//!   cheapest candidate plans of a 3-line order to Chicago over the 50-node example network. That is
 //!   everything a plugin adds to a decision: converting the candidates to the WIT types, a fresh
 //!   store, instantiation, the call and checking its answer.
 //! - `decision/<name>`: the whole decision with that plugin, against `decision/none` without
@@ -74,7 +74,16 @@ struct Setup {
 
 fn setup() -> Setup {
     let network = load_network_dir(&example_network()).expect("the example network loads");
-    let order = load_order(&example_order("chicago-3-items.json")).expect("the order loads");
+    // The Chicago sample order, with three SKUs that most nodes stock, so there are more than
+    // 20 plans to choose from.
+    let mut order = load_order(&example_order("chicago-3-items.json")).expect("the order loads");
+    for (line, sku) in order
+        .lines
+        .iter_mut()
+        .zip(["SKU-0155", "SKU-0014", "SKU-0026"])
+    {
+        line.sku = sku.into();
+    }
     let capture = Capture(Mutex::new((Vec::new(), None)));
     route_with(
         &network.network,
@@ -171,7 +180,7 @@ fn per_call(setup: &Setup) {
     );
     for (name, set, _) in &setup.sets {
         let fuel = judge(setup, set).runs[0].fuel_used;
-        let (median, p99) = percentiles(20_000, || {
+        let (median, p99) = percentiles(5_000, || {
             black_box(judge(setup, set));
         });
         println!("{name:<26} {median:>10.1?} {p99:>10.1?} {fuel:>12}");
@@ -235,7 +244,16 @@ fn write_replacing(path: &Path, bytes: &[u8]) {
 }
 
 fn main() {
-    let setup = setup();
+    let mut setup = setup();
+    if std::env::var_os("PLANS_PROBE").is_some() {
+        let all = setup.candidates.clone();
+        for n in [1, 20] {
+            setup.candidates = all[..n].to_vec();
+            println!("plans: {n}");
+            per_call(&setup);
+        }
+        return;
+    }
     let mut criterion = Criterion::default().configure_from_args();
     criterion_benches(&mut criterion, &setup);
     criterion.final_summary();

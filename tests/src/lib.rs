@@ -178,3 +178,34 @@ pub fn plugin_dir(names: &[&str], manifest: &serde_json::Value) -> tempfile::Tem
     std::fs::write(dir.path().join("plugins.json"), manifest.to_string()).expect("write");
     dir
 }
+
+/// The example tenant `acme` (`examples/tenants/acme`).
+pub fn acme() -> PathBuf {
+    repo().join("examples/tenants/acme")
+}
+
+/// A copy of the `acme` tenant's plugin directory with the example plugins built into it, as
+/// its README tells a user to do: the files named as cargo names them, such as
+/// `never_split_vip.wasm`.
+pub fn acme_plugins() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for name in EXAMPLE_PLUGINS {
+        let file = format!("{}.wasm", name.replace('-', "_"));
+        std::fs::write(dir.path().join(file), plugin_bytes(name)).expect("write");
+    }
+    std::fs::copy(
+        acme().join("plugins/plugins.json"),
+        dir.path().join("plugins.json"),
+    )
+    .expect("copy the manifest");
+    dir
+}
+
+/// The example plugins in `plugins/`, by crate name.
+pub const EXAMPLE_PLUGINS: &[&str] = &[
+    "never-split-vip",
+    "no-hazmat-from-stores",
+    "prefer-clearance-stores",
+    "carbon-aware",
+    "maintenance-window",
+];

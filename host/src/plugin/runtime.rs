@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, info, warn};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
-    StoreLimitsBuilder, Trap,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreLimits, StoreLimitsBuilder, Trap,
 };
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView};
@@ -36,6 +36,9 @@ pub const MAX_REASON_BYTES: usize = 1024;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(1);
+
+/// How much of a pooled plugin's memory stays mapped between calls, reset in place.
+const KEEP_RESIDENT_BYTES: usize = 4 << 20;
 
 /// The most log lines one call may write; the rest are dropped.
 const MAX_LOG_LINES: u32 = 32;
@@ -187,6 +190,12 @@ fn engine() -> anyhow::Result<(Engine, bool)> {
 
     let mut pool = PoolingAllocationConfig::default();
     pool.max_memory_size((MAX_MEMORY_MIB as usize) << 20);
+    // A plugin instance lives for one call, so its slot is reused at once. Resetting only the
+    // pages the call dirtied (found with Linux's PAGEMAP_SCAN where the kernel has it) and
+    // keeping them mapped saves the page faults that would otherwise cost most of a call.
+    pool.pagemap_scan(Enabled::Auto);
+    pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+    pool.table_keep_resident(KEEP_RESIDENT_BYTES);
     let mut pooled = config.clone();
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     match Engine::new(&pooled) {
