@@ -1,6 +1,38 @@
 //! Questions rules ask often, as methods on the plugin types.
 
-use crate::{Node, NodeKind, OrderLine, Plan, Shipment};
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::{Date, DecisionInput, Node, NodeKind, OrderLine, Plan, Service, Shipment};
+
+impl DecisionInput {
+    /// The node that ships `shipment`.
+    pub fn node(&self, shipment: &Shipment) -> &Node {
+        &self.nodes[shipment.node as usize]
+    }
+
+    /// The carrier service `shipment` goes by.
+    pub fn service(&self, shipment: &Shipment) -> &Service {
+        &self.services[shipment.service as usize]
+    }
+
+    /// The nodes that ship in `plan`, in plan order.
+    pub fn plan_nodes<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Node> + 'a {
+        plan.shipments.iter().map(|shipment| self.node(shipment))
+    }
+
+    /// The order lines `shipment` carries units of, with their quantities.
+    pub fn shipment_lines<'a>(
+        &'a self,
+        shipment: &'a Shipment,
+    ) -> impl Iterator<Item = (&'a OrderLine, u32)> + 'a {
+        let lines = &self.order.lines;
+        shipment
+            .lines
+            .iter()
+            .filter_map(move |line| lines.get(line.line as usize).map(|l| (l, line.quantity)))
+    }
+}
 
 impl Plan {
     /// How many shipments the plan has.
@@ -12,24 +44,9 @@ impl Plan {
     pub fn is_split(&self) -> bool {
         self.shipments.len() > 1
     }
-
-    /// The nodes that ship, in plan order.
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.shipments.iter().map(|shipment| &shipment.node)
-    }
 }
 
 impl Shipment {
-    /// The order lines this shipment carries units of, with their quantities.
-    pub fn order_lines<'a>(
-        &'a self,
-        lines: &'a [OrderLine],
-    ) -> impl Iterator<Item = (&'a OrderLine, u32)> + 'a {
-        self.lines
-            .iter()
-            .filter_map(move |line| lines.get(line.line as usize).map(|l| (l, line.quantity)))
-    }
-
     /// Units in the shipment.
     pub fn units(&self) -> u32 {
         self.lines.iter().map(|line| line.quantity).sum()
@@ -54,5 +71,39 @@ impl OrderLine {
     /// Whether the SKU needs a node capability such as `hazmat`.
     pub fn needs(&self, capability: &str) -> bool {
         self.handling.iter().any(|needed| needed == capability)
+    }
+}
+
+impl Date {
+    pub fn new(year: u16, month: u8, day: u8) -> Date {
+        Date { year, month, day }
+    }
+}
+
+/// Dates print as ISO 8601, such as `2026-12-07`.
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl PartialEq for Date {
+    fn eq(&self, other: &Date) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Date {}
+
+/// Earlier dates are smaller.
+impl Ord for Date {
+    fn cmp(&self, other: &Date) -> Ordering {
+        (self.year, self.month, self.day).cmp(&(other.year, other.month, other.day))
+    }
+}
+
+impl PartialOrd for Date {
+    fn partial_cmp(&self, other: &Date) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }

@@ -21,6 +21,16 @@ mod log;
 pub mod testing;
 
 pub use config::Config;
+
+/// The allocator of every plugin built with the SDK (see the `bump-allocator` feature): it hands
+/// out memory from the end of the heap and never reuses freed memory, which is safe because a
+/// plugin instance lives for one call. A call that allocates more in all than its memory limit
+/// fails.
+#[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::LeakingAllocator> =
+    // SAFETY: a plugin instance runs on one thread only; WebAssembly threads are not enabled.
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::LeakingAllocator::new()) };
 pub use log::{debug, error, info, warn};
 
 /// The interface version this SDK builds plugins for. The host reads it from the plugin before
@@ -63,8 +73,8 @@ use __bindings::constraint::exports::switchyard::plugin::constraint_rules as wit
 use __bindings::scorer::exports::switchyard::plugin::scorer_rules as wit_scorer;
 
 pub use __bindings::constraint::switchyard::plugin::types::{
-    Customer, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, PluginError, ServiceLevel,
-    ShipTo, Shipment, ShipmentCost, ShipmentLine,
+    Customer, Date, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, PluginError, Service,
+    ServiceLevel, ShipTo, Shipment, ShipmentCost, ShipmentLine,
 };
 
 /// A constraint's judgement of one plan.
@@ -119,6 +129,16 @@ pub trait Constraint: Sized {
 
     /// Judges one candidate plan of the decision.
     fn check(&self, input: &DecisionInput, plan: &Plan) -> Verdict;
+
+    /// Judges every candidate plan, one verdict per plan in order. Override it to work out
+    /// once per decision what every plan's verdict needs.
+    fn check_plans(&self, input: &DecisionInput) -> Vec<Verdict> {
+        input
+            .plans
+            .iter()
+            .map(|plan| self.check(input, plan))
+            .collect()
+    }
 }
 
 /// A rule that adjusts the cost of candidate plans.
@@ -129,6 +149,16 @@ pub trait Scorer: Sized {
 
     /// The adjustment for one candidate plan of the decision.
     fn score(&self, input: &DecisionInput, plan: &Plan) -> Adjustment;
+
+    /// Adjusts every candidate plan, one adjustment per plan in order. Override it to work out
+    /// once per decision what every plan's adjustment needs.
+    fn score_plans(&self, input: &DecisionInput) -> Vec<Adjustment> {
+        input
+            .plans
+            .iter()
+            .map(|plan| self.score(input, plan))
+            .collect()
+    }
 }
 
 /// Runs a constraint over every plan of a decision, as the host's call does; `config` is the
@@ -138,11 +168,7 @@ pub fn run_constraint<C: Constraint>(
     input: &DecisionInput,
 ) -> Result<Vec<Verdict>, PluginError> {
     let rule = C::new(&Config::parse(config)?).map_err(PluginError::InvalidConfig)?;
-    Ok(input
-        .plans
-        .iter()
-        .map(|plan| rule.check(input, plan))
-        .collect())
+    Ok(rule.check_plans(input))
 }
 
 /// Runs a scorer over every plan of a decision, as the host's call does; `config` is the
@@ -152,11 +178,7 @@ pub fn run_scorer<S: Scorer>(
     input: &DecisionInput,
 ) -> Result<Vec<Adjustment>, PluginError> {
     let rule = S::new(&Config::parse(config)?).map_err(PluginError::InvalidConfig)?;
-    Ok(input
-        .plans
-        .iter()
-        .map(|plan| rule.score(input, plan))
-        .collect())
+    Ok(rule.score_plans(input))
 }
 
 /// What a `constraint!` plugin's export does: ask the host for the configuration, then run.

@@ -3,20 +3,25 @@
 //! the fields are public, so a test changes what matters to it.
 //!
 //! ```
-//! use switchyard_sdk::testing::{input, order, plan, shipment};
+//! use switchyard_sdk::testing::{input, node, order, plan, shipment};
 //! use switchyard_sdk::NodeKind;
 //!
-//! let mut order = order("SO-1", "vip");
-//! order.lines[0].tags.push("clearance".into());
-//! let split = plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0]), shipment("STORE-NYC", NodeKind::Store, &[0])]);
-//! let decision = input(order, vec![split]);
+//! let nodes = vec![node("DC-NJ", NodeKind::Warehouse), node("STORE-NYC", NodeKind::Store)];
+//! let split = plan(vec![shipment(0, &[0]), shipment(1, &[0])]);
+//! let decision = input(order("SO-1", "vip"), nodes, vec![split]);
 //! assert!(decision.plans[0].is_split());
+//! assert!(decision.plan_nodes(&decision.plans[0]).any(|node| node.is_store()));
 //! ```
 
 use crate::{
-    Customer, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, ServiceLevel, ShipTo,
-    Shipment, ShipmentCost, ShipmentLine,
+    Customer, Date, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, Service, ServiceLevel,
+    ShipTo, Shipment, ShipmentCost, ShipmentLine,
 };
+
+/// The services every [`input`] lists, by position: ground, two-day and overnight.
+pub const GROUND: u32 = 0;
+pub const TWO_DAY: u32 = 1;
+pub const OVERNIGHT: u32 = 2;
 
 /// An order with one line of `SKU-1` (1 unit, 500 g) to New York, placed on a Tuesday morning.
 pub fn order(id: &str, tier: &str) -> Order {
@@ -35,7 +40,7 @@ pub fn order(id: &str, tier: &str) -> Order {
         },
         lines: vec![line("SKU-1", 1)],
         service_level: Some(ServiceLevel::Ground),
-        deliver_by: "2026-12-14".into(),
+        deliver_by: Date::new(2026, 12, 14),
         placed_at: "2026-12-08T14:00:00Z".into(),
         attributes: Vec::new(),
     }
@@ -64,9 +69,9 @@ pub fn node(id: &str, kind: NodeKind) -> Node {
     }
 }
 
-/// A ground shipment from a new [`node`] carrying one unit of each listed order line, 300 miles,
-/// costing $10.00 of shipping and $2.00 of labor.
-pub fn shipment(node_id: &str, kind: NodeKind, lines: &[u32]) -> Shipment {
+/// A ground shipment from the `node`-th node of the decision carrying one unit of each listed
+/// order line, 300 miles, costing $10.00 of shipping and $2.00 of labor.
+pub fn shipment(node: u32, lines: &[u32]) -> Shipment {
     let cost = ShipmentCost {
         shipping: 1000,
         labor: 200,
@@ -75,23 +80,17 @@ pub fn shipment(node_id: &str, kind: NodeKind, lines: &[u32]) -> Shipment {
         total: 1200,
     };
     Shipment {
-        node: node(node_id, kind),
-        service: "ups-ground".into(),
-        carrier: "ups".into(),
-        service_level: ServiceLevel::Ground,
+        node,
+        service: GROUND,
         zone: 3,
         lines: lines
             .iter()
-            .map(|&line| ShipmentLine {
-                line,
-                sku: format!("SKU-{}", line + 1),
-                quantity: 1,
-            })
+            .map(|&line| ShipmentLine { line, quantity: 1 })
             .collect(),
         weight_grams: 500 * lines.len() as u64,
         distance_miles: 300.0,
-        ship_date: "2026-12-08".into(),
-        estimated_delivery: "2026-12-11".into(),
+        ship_date: Date::new(2026, 12, 8),
+        estimated_delivery: Date::new(2026, 12, 11),
         cost,
     }
 }
@@ -102,9 +101,9 @@ pub fn plan(shipments: Vec<Shipment>) -> Plan {
     let total = shipments.iter().map(|s| s.cost.total).sum::<i64>() + split_penalty;
     let estimated_delivery = shipments
         .iter()
-        .map(|s| s.estimated_delivery.clone())
+        .map(|s| s.estimated_delivery)
         .max()
-        .unwrap_or_default();
+        .unwrap_or(Date::new(2026, 12, 11));
     Plan {
         shipments,
         split_penalty,
@@ -113,7 +112,22 @@ pub fn plan(shipments: Vec<Shipment>) -> Plan {
     }
 }
 
-/// A decision with this order and these candidate plans.
-pub fn input(order: Order, plans: Vec<Plan>) -> DecisionInput {
-    DecisionInput { order, plans }
+/// A decision with this order, these nodes and these candidate plans, and UPS's ground,
+/// two-day and overnight services at [`GROUND`], [`TWO_DAY`] and [`OVERNIGHT`].
+pub fn input(order: Order, nodes: Vec<Node>, plans: Vec<Plan>) -> DecisionInput {
+    let service = |id: &str, level| Service {
+        id: id.into(),
+        carrier: "ups".into(),
+        level,
+    };
+    DecisionInput {
+        order,
+        nodes,
+        services: vec![
+            service("ups-ground", ServiceLevel::Ground),
+            service("ups-2nd-day-air", ServiceLevel::TwoDay),
+            service("ups-next-day-air", ServiceLevel::Overnight),
+        ],
+        plans,
+    }
 }

@@ -180,7 +180,7 @@ fn per_call(setup: &Setup) {
     );
     for (name, set, _) in &setup.sets {
         let fuel = judge(setup, set).runs[0].fuel_used;
-        let (median, p99) = percentiles(5_000, || {
+        let (median, p99) = percentiles(20_000, || {
             black_box(judge(setup, set));
         });
         println!("{name:<26} {median:>10.1?} {p99:>10.1?} {fuel:>12}");
@@ -244,16 +244,7 @@ fn write_replacing(path: &Path, bytes: &[u8]) {
 }
 
 fn main() {
-    let mut setup = setup();
-    if std::env::var_os("PLANS_PROBE").is_some() {
-        let all = setup.candidates.clone();
-        for n in [1, 20] {
-            setup.candidates = all[..n].to_vec();
-            println!("plans: {n}");
-            per_call(&setup);
-        }
-        return;
-    }
+    let setup = setup();
     let mut criterion = Criterion::default().configure_from_args();
     criterion_benches(&mut criterion, &setup);
     criterion.final_summary();

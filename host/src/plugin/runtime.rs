@@ -187,6 +187,10 @@ fn engine() -> anyhow::Result<(Engine, bool)> {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.consume_fuel(true);
+    // Lets `perf` name the plugins' compiled functions when an operator profiles the host.
+    if std::env::var_os("SWITCHYARD_PLUGIN_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
 
     let mut pool = PoolingAllocationConfig::default();
     pool.max_memory_size((MAX_MEMORY_MIB as usize) << 20);

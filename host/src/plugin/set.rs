@@ -454,6 +454,8 @@ impl Rules for PluginSet {
         } else {
             survivors = wit::DecisionInput {
                 order: everything.order.clone(),
+                nodes: everything.nodes.clone(),
+                services: everything.services.clone(),
                 plans: standing
                     .iter()
                     .map(|&at| everything.plans[at].clone())

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
+
 use crate::decision;
 use crate::geo::Geography;
 use crate::model::{self, NodeKind, ServiceLevel};
@@ -35,7 +37,8 @@ pub use constraint::switchyard::plugin::host;
 pub use constraint::switchyard::plugin::types as wit;
 pub use scorer::exports::switchyard::plugin::scorer_rules::Adjustment;
 
-/// The decision as a plugin sees it.
+/// The decision as a plugin sees it. Each node and service that ships in some plan is converted
+/// once and listed once; shipments refer to them by position.
 pub fn decision_input(input: &RuleInput) -> wit::DecisionInput {
     let network = input.network;
     let order = input.order;
@@ -43,57 +46,57 @@ pub fn decision_input(input: &RuleInput) -> wit::DecisionInput {
         .area(order.ship_to.zip.zip3())
         .map(|area| area.centroid);
 
-    // Nodes are converted once even when many plans use them.
-    let mut nodes: HashMap<&str, (wit::Node, f64)> = HashMap::new();
-    let mut node = |id: &str| -> (wit::Node, f64) {
-        if let Some(known) = nodes.get(id) {
-            return known.clone();
+    let mut nodes: Vec<wit::Node> = Vec::new();
+    let mut node_at: HashMap<&str, (u32, f64)> = HashMap::new();
+    let mut services: Vec<wit::Service> = Vec::new();
+    let mut service_at: HashMap<&str, u32> = HashMap::new();
+    let mut plans = Vec::with_capacity(input.plans.len());
+    for plan in input.plans {
+        let mut shipments = Vec::with_capacity(plan.shipments.len());
+        for shipment in &plan.shipments {
+            let (node, distance_miles) = *node_at.entry(&shipment.node).or_insert_with(|| {
+                let known = network
+                    .node_index(&shipment.node)
+                    .map(|at| &network.nodes()[at]);
+                let miles = match (known, destination) {
+                    (Some(node), Some(to)) => node.location.miles_to(to),
+                    _ => 0.0,
+                };
+                nodes.push(known.map_or_else(|| unknown_node(&shipment.node), convert_node));
+                (nodes.len() as u32 - 1, miles)
+            });
+            let service = *service_at.entry(&shipment.service).or_insert_with(|| {
+                services.push(wit::Service {
+                    id: shipment.service.to_string(),
+                    carrier: shipment.carrier.to_string(),
+                    level: convert_level(shipment.service_level),
+                });
+                services.len() as u32 - 1
+            });
+            shipments.push(convert_shipment(shipment, node, service, distance_miles));
         }
-        let converted = network
-            .node_index(id)
-            .map(|at| &network.nodes()[at])
-            .map(|node| {
-                let miles = destination.map_or(0.0, |to| node.location.miles_to(to));
-                (convert_node(node), miles)
-            })
-            .unwrap_or_else(|| (unknown_node(id), 0.0));
-        nodes.insert(network_id(network, id), converted.clone());
-        converted
-    };
-
-    let plans = input
-        .plans
-        .iter()
-        .map(|plan| {
-            let shipments = plan
-                .shipments
-                .iter()
-                .map(|shipment| {
-                    let (node, distance_miles) = node(&shipment.node);
-                    convert_shipment(shipment, node, distance_miles)
-                })
-                .collect();
-            wit::Plan {
-                shipments,
-                split_penalty: plan.cost.split_penalty.0,
-                total: plan.cost.total.0,
-                estimated_delivery: plan.estimated_delivery.to_string(),
-            }
-        })
-        .collect();
+        plans.push(wit::Plan {
+            shipments,
+            split_penalty: plan.cost.split_penalty.0,
+            total: plan.cost.total.0,
+            estimated_delivery: date(plan.estimated_delivery),
+        });
+    }
 
     wit::DecisionInput {
         order: convert_order(network, order, input.deliver_by),
+        nodes,
+        services,
         plans,
     }
 }
 
-/// The network's own copy of a node id, so the cache above borrows from the network.
-fn network_id<'n>(network: &'n model::Network, id: &str) -> &'n str {
-    network
-        .node_index(id)
-        .map(|at| &*network.nodes()[at].id)
-        .unwrap_or("")
+fn date(date: chrono::NaiveDate) -> wit::Date {
+    wit::Date {
+        year: date.year() as u16,
+        month: date.month() as u8,
+        day: date.day() as u8,
+    }
 }
 
 fn convert_order(
@@ -134,7 +137,7 @@ fn convert_order(
         },
         lines,
         service_level: order.service_level.map(convert_level),
-        deliver_by: deliver_by.to_string(),
+        deliver_by: date(deliver_by),
         placed_at: order
             .placed_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -184,29 +187,27 @@ fn convert_level(level: ServiceLevel) -> wit::ServiceLevel {
 
 fn convert_shipment(
     shipment: &decision::Shipment,
-    node: wit::Node,
+    node: u32,
+    service: u32,
     distance_miles: f64,
 ) -> wit::Shipment {
     let cost = &shipment.cost;
     wit::Shipment {
         node,
-        service: shipment.service.to_string(),
-        carrier: shipment.carrier.to_string(),
-        service_level: convert_level(shipment.service_level),
+        service,
         zone: shipment.zone,
         lines: shipment
             .lines
             .iter()
             .map(|line| wit::ShipmentLine {
                 line: line.line as u32,
-                sku: line.sku.to_string(),
                 quantity: line.quantity,
             })
             .collect(),
         weight_grams: shipment.weight_g,
         distance_miles,
-        ship_date: shipment.ship_date.to_string(),
-        estimated_delivery: shipment.estimated_delivery.to_string(),
+        ship_date: date(shipment.ship_date),
+        estimated_delivery: date(shipment.estimated_delivery),
         cost: wit::ShipmentCost {
             shipping: cost.shipping.0,
             labor: cost.labor.0,
@@ -218,8 +219,8 @@ fn convert_shipment(
 }
 
 /// A decision for checking a freshly loaded plugin before it goes live: two lines, one of them
-/// hazmat and tagged clearance, to Denver, with a single-node plan from a warehouse and a split
-/// that uses a store.
+/// hazmat and the other tagged clearance, to Denver, with a single-node plan from a warehouse and
+/// a split that uses a store.
 pub fn sample_input() -> wit::DecisionInput {
     let line = |sku: &str, tags: &[&str], handling: &[&str]| wit::OrderLine {
         sku: sku.into(),
@@ -236,24 +237,23 @@ pub fn sample_input() -> wit::DecisionInput {
         longitude,
         capabilities: vec!["hazmat".into()],
     };
-    let shipment = |node: wit::Node, lines: &[u32], miles| wit::Shipment {
+    let day = |day| wit::Date {
+        year: 2026,
+        month: 12,
+        day,
+    };
+    let shipment = |node, lines: &[u32], miles| wit::Shipment {
         node,
-        service: "ups-ground".into(),
-        carrier: "ups".into(),
-        service_level: wit::ServiceLevel::Ground,
+        service: 0,
         zone: 5,
         lines: lines
             .iter()
-            .map(|&l| wit::ShipmentLine {
-                line: l,
-                sku: format!("SAMPLE-{l}"),
-                quantity: 1,
-            })
+            .map(|&line| wit::ShipmentLine { line, quantity: 1 })
             .collect(),
         weight_grams: 800 * lines.len() as u64,
         distance_miles: miles,
-        ship_date: "2026-12-08".into(),
-        estimated_delivery: "2026-12-11".into(),
+        ship_date: day(8),
+        estimated_delivery: day(11),
         cost: wit::ShipmentCost {
             shipping: 1500,
             labor: 200,
@@ -262,22 +262,17 @@ pub fn sample_input() -> wit::DecisionInput {
             total: 1760,
         },
     };
-    let warehouse = || node("DC-TX", wit::NodeKind::Warehouse, "75261", 32.9, -97.0);
-    let store = node("STORE-DEN", wit::NodeKind::Store, "80206", 39.7, -104.9);
     let single = wit::Plan {
-        shipments: vec![shipment(warehouse(), &[0, 1], 640.0)],
+        shipments: vec![shipment(0, &[0, 1], 640.0)],
         split_penalty: 0,
         total: 1760,
-        estimated_delivery: "2026-12-11".into(),
+        estimated_delivery: day(11),
     };
     let split = wit::Plan {
-        shipments: vec![
-            shipment(warehouse(), &[0], 640.0),
-            shipment(store, &[1], 3.0),
-        ],
+        shipments: vec![shipment(0, &[0], 640.0), shipment(1, &[1], 3.0)],
         split_penalty: 150,
         total: 3670,
-        estimated_delivery: "2026-12-11".into(),
+        estimated_delivery: day(11),
     };
     wit::DecisionInput {
         order: wit::Order {
@@ -298,10 +293,19 @@ pub fn sample_input() -> wit::DecisionInput {
                 line("SAMPLE-1", &["beauty"], &["hazmat"]),
             ],
             service_level: Some(wit::ServiceLevel::Ground),
-            deliver_by: "2026-12-14".into(),
+            deliver_by: day(14),
             placed_at: "2026-12-08T14:00:00Z".into(),
             attributes: Vec::new(),
         },
+        nodes: vec![
+            node("DC-TX", wit::NodeKind::Warehouse, "75261", 32.9, -97.0),
+            node("STORE-DEN", wit::NodeKind::Store, "80206", 39.7, -104.9),
+        ],
+        services: vec![wit::Service {
+            id: "ups-ground".into(),
+            carrier: "ups".into(),
+            level: wit::ServiceLevel::Ground,
+        }],
         plans: vec![single, split],
     }
 }

@@ -41,10 +41,10 @@ impl Scorer for CarbonAware {
         Ok(CarbonAware { settings })
     }
 
-    fn score(&self, _input: &DecisionInput, plan: &Plan) -> Adjustment {
+    fn score(&self, input: &DecisionInput, plan: &Plan) -> Adjustment {
         let mut kg_km = 0.0;
         for shipment in &plan.shipments {
-            let factor = match shipment.service_level {
+            let factor = match input.service(shipment).level {
                 ServiceLevel::Ground => 1.0,
                 ServiceLevel::TwoDay | ServiceLevel::Overnight => self.settings.air_factor,
             };
@@ -63,21 +63,22 @@ switchyard_sdk::scorer!(CarbonAware);
 
 #[cfg(test)]
 mod tests {
-    use switchyard_sdk::testing::{input, order, plan, shipment};
-    use switchyard_sdk::{NodeKind, ServiceLevel, run_scorer};
+    use switchyard_sdk::testing::{OVERNIGHT, input, node, order, plan, shipment};
+    use switchyard_sdk::{NodeKind, run_scorer};
 
     use super::CarbonAware;
 
     #[test]
     fn charges_weight_times_distance() {
         // 2 kg over 100 miles (160.9 km) by ground, and the same by air at four times the weight.
-        let mut ground = shipment("DC-NJ", NodeKind::Warehouse, &[0]);
+        let mut ground = shipment(0, &[0]);
         ground.weight_grams = 2000;
         ground.distance_miles = 100.0;
         let mut air = ground.clone();
-        air.service_level = ServiceLevel::Overnight;
+        air.service = OVERNIGHT;
         let decision = input(
             order("SO-1", "standard"),
+            vec![node("DC-NJ", NodeKind::Warehouse)],
             vec![plan(vec![ground]), plan(vec![air])],
         );
 
@@ -90,7 +91,7 @@ mod tests {
 
     #[test]
     fn a_negative_price_is_refused() {
-        let decision = input(order("SO-1", "standard"), vec![]);
+        let decision = input(order("SO-1", "standard"), vec![], vec![]);
         let result = run_scorer::<CarbonAware>(r#"{"cents_per_kg_km": -1}"#, &decision);
         assert!(result.is_err());
     }

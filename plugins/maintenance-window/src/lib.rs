@@ -60,32 +60,53 @@ impl Constraint for MaintenanceWindow {
     }
 
     fn check(&self, input: &DecisionInput, plan: &Plan) -> Verdict {
+        verdict(&self.open_at(input), input, plan)
+    }
+
+    /// Finds the windows open when the order was placed once, then judges every plan by them.
+    fn check_plans(&self, input: &DecisionInput) -> Vec<Verdict> {
+        let open = self.open_at(input);
+        input
+            .plans
+            .iter()
+            .map(|plan| verdict(&open, input, plan))
+            .collect()
+    }
+}
+
+impl MaintenanceWindow {
+    /// The windows open when the order was placed.
+    fn open_at(&self, input: &DecisionInput) -> Vec<&Window> {
         // The host always sends a valid time; a plugin that cannot read one blocks nothing.
         let Ok(placed) = DateTime::parse_from_rfc3339(&input.order.placed_at) else {
-            return Verdict::Allow;
+            return Vec::new();
         };
-        for node in plan.nodes() {
-            let closed = self
-                .windows
-                .iter()
-                .find(|w| w.node == node.id && w.from <= placed && placed < w.until);
-            if let Some(window) = closed {
-                let until = window.until.to_rfc3339();
-                return Verdict::Reject(format!(
-                    "{} is closed until {until}: {}",
-                    node.id, window.reason
-                ));
-            }
-        }
-        Verdict::Allow
+        self.windows
+            .iter()
+            .filter(|w| w.from <= placed && placed < w.until)
+            .collect()
     }
+}
+
+/// Rejects a plan that ships from a node with an open window.
+fn verdict(open: &[&Window], input: &DecisionInput, plan: &Plan) -> Verdict {
+    for node in input.plan_nodes(plan) {
+        if let Some(window) = open.iter().find(|w| w.node == node.id) {
+            let until = window.until.to_rfc3339();
+            return Verdict::Reject(format!(
+                "{} is closed until {until}: {}",
+                node.id, window.reason
+            ));
+        }
+    }
+    Verdict::Allow
 }
 
 switchyard_sdk::constraint!(MaintenanceWindow);
 
 #[cfg(test)]
 mod tests {
-    use switchyard_sdk::testing::{input, order, plan, shipment};
+    use switchyard_sdk::testing::{input, node, order, plan, shipment};
     use switchyard_sdk::{NodeKind, Verdict, run_constraint};
 
     use super::MaintenanceWindow;
@@ -96,11 +117,12 @@ mod tests {
     fn decision(placed_at: &str) -> switchyard_sdk::DecisionInput {
         let mut order = order("SO-1", "standard");
         order.placed_at = placed_at.into();
-        let plans = vec![
-            plan(vec![shipment("DC-OH", NodeKind::Warehouse, &[0])]),
-            plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0])]),
+        let nodes = vec![
+            node("DC-OH", NodeKind::Warehouse),
+            node("DC-NJ", NodeKind::Warehouse),
         ];
-        input(order, plans)
+        let plans = vec![plan(vec![shipment(0, &[0])]), plan(vec![shipment(1, &[0])])];
+        input(order, nodes, plans)
     }
 
     #[test]

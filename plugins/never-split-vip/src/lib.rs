@@ -30,18 +30,19 @@ switchyard_sdk::constraint!(NeverSplitVip);
 
 #[cfg(test)]
 mod tests {
-    use switchyard_sdk::testing::{input, order, plan, shipment};
+    use switchyard_sdk::testing::{input, node, order, plan, shipment};
     use switchyard_sdk::{NodeKind, Verdict, run_constraint};
 
     use super::NeverSplitVip;
 
     fn decision(tier: &str) -> switchyard_sdk::DecisionInput {
-        let whole = plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0, 1])]);
-        let split = plan(vec![
-            shipment("DC-NJ", NodeKind::Warehouse, &[0]),
-            shipment("DC-TX", NodeKind::Warehouse, &[1]),
-        ]);
-        input(order("SO-1", tier), vec![split, whole])
+        let nodes = vec![
+            node("DC-NJ", NodeKind::Warehouse),
+            node("DC-TX", NodeKind::Warehouse),
+        ];
+        let whole = plan(vec![shipment(0, &[0, 1])]);
+        let split = plan(vec![shipment(0, &[0]), shipment(1, &[1])]);
+        input(order("SO-1", tier), nodes, vec![split, whole])
     }
 
     #[test]

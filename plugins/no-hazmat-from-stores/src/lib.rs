@@ -27,13 +27,16 @@ impl Constraint for NoHazmatFromStores {
         let dangerous = |line: &switchyard_sdk::OrderLine| {
             line.needs("hazmat") || self.settings.tags.iter().any(|tag| line.has_tag(tag))
         };
-        for shipment in plan.shipments.iter().filter(|s| s.node.is_store()) {
-            let found = shipment
-                .order_lines(&input.order.lines)
+        for shipment in &plan.shipments {
+            let node = input.node(shipment);
+            if !node.is_store() {
+                continue;
+            }
+            let found = input
+                .shipment_lines(shipment)
                 .find(|(line, _)| dangerous(line));
             if let Some((line, _)) = found {
-                let store = &shipment.node.id;
-                return Verdict::Reject(format!("store {store} may not ship {}", line.sku));
+                return Verdict::Reject(format!("store {} may not ship {}", node.id, line.sku));
             }
         }
         Verdict::Allow
@@ -44,7 +47,7 @@ switchyard_sdk::constraint!(NoHazmatFromStores);
 
 #[cfg(test)]
 mod tests {
-    use switchyard_sdk::testing::{input, line, order, plan, shipment};
+    use switchyard_sdk::testing::{input, line, node, order, plan, shipment};
     use switchyard_sdk::{NodeKind, Verdict, run_constraint};
 
     use super::NoHazmatFromStores;
@@ -54,12 +57,16 @@ mod tests {
         order.lines = vec![line("SKU-1", 1), line("SKU-2", 1)];
         order.lines[0].tags.push("beauty".into());
         order.lines[1].handling.push("hazmat".into());
-        let plans = vec![
-            plan(vec![shipment("STORE-NYC", NodeKind::Store, &[0])]),
-            plan(vec![shipment("STORE-NYC", NodeKind::Store, &[1])]),
-            plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0, 1])]),
+        let nodes = vec![
+            node("STORE-NYC", NodeKind::Store),
+            node("DC-NJ", NodeKind::Warehouse),
         ];
-        input(order, plans)
+        let plans = vec![
+            plan(vec![shipment(0, &[0])]),
+            plan(vec![shipment(0, &[1])]),
+            plan(vec![shipment(1, &[0, 1])]),
+        ];
+        input(order, nodes, plans)
     }
 
     #[test]

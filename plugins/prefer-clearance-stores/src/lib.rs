@@ -51,17 +51,18 @@ impl Scorer for PreferClearanceStores {
         let mut units = 0i64;
         let mut stores = Vec::new();
         for shipment in &plan.shipments {
-            if !self.settings.stores.contains(&shipment.node.id) {
+            let node = input.node(shipment);
+            if !self.settings.stores.contains(&node.id) {
                 continue;
             }
-            let cleared: u32 = shipment
-                .order_lines(&input.order.lines)
+            let cleared: u32 = input
+                .shipment_lines(shipment)
                 .filter(|(line, _)| self.is_clearance(line))
                 .map(|(_, quantity)| quantity)
                 .sum();
             if cleared > 0 {
                 units += i64::from(cleared);
-                stores.push(shipment.node.id.as_str());
+                stores.push(node.id.as_str());
             }
         }
         if units == 0 {
@@ -80,7 +81,7 @@ switchyard_sdk::scorer!(PreferClearanceStores);
 
 #[cfg(test)]
 mod tests {
-    use switchyard_sdk::testing::{input, order, plan, shipment};
+    use switchyard_sdk::testing::{input, node, order, plan, shipment};
     use switchyard_sdk::{Adjustment, NodeKind, run_scorer};
 
     use super::PreferClearanceStores;
@@ -89,14 +90,19 @@ mod tests {
         let mut order = order("SO-1", "standard");
         order.lines[0].quantity = 2;
         order.lines[0].tags.push("clearance".into());
-        let mut from_store = shipment("STORE-BKN", NodeKind::Store, &[0]);
+        let nodes = vec![
+            node("DC-NJ", NodeKind::Warehouse),
+            node("STORE-BKN", NodeKind::Store),
+            node("STORE-NYC", NodeKind::Store),
+        ];
+        let mut from_store = shipment(1, &[0]);
         from_store.lines[0].quantity = 2;
         let plans = vec![
-            plan(vec![shipment("DC-NJ", NodeKind::Warehouse, &[0])]),
+            plan(vec![shipment(0, &[0])]),
             plan(vec![from_store]),
-            plan(vec![shipment("STORE-NYC", NodeKind::Store, &[0])]),
+            plan(vec![shipment(2, &[0])]),
         ];
-        input(order, plans)
+        input(order, nodes, plans)
     }
 
     #[test]
