@@ -1,5 +1,5 @@
-//! Logging from a plugin. In the host the lines go to its log, tagged with the plugin, tenant
-//! and order; in native tests they go to standard error.
+//! Logging from a plugin. In the host the lines go to its log, tagged with the plugin, its
+//! version and the order; in native tests they go to standard error.
 
 fn write(level: Level, message: &str) {
     #[cfg(target_arch = "wasm32")]

@@ -299,7 +299,7 @@ impl LoadedPlugin {
         let Pre::Constraint(pre) = &self.pre else {
             return Err(self.failure("is a scorer, called as a constraint", 0));
         };
-        let (mut store, stderr) = self.store()?;
+        let (mut store, stderr) = self.store(&input.order.id)?;
         let result = pre.instantiate(&mut store).and_then(|instance| {
             instance
                 .switchyard_plugin_constraint_rules()
@@ -331,7 +331,7 @@ impl LoadedPlugin {
         let Pre::Scorer(pre) = &self.pre else {
             return Err(self.failure("is a constraint, called as a scorer", 0));
         };
-        let (mut store, stderr) = self.store()?;
+        let (mut store, stderr) = self.store(&input.order.id)?;
         let result = pre.instantiate(&mut store).and_then(|instance| {
             instance
                 .switchyard_plugin_scorer_rules()
@@ -351,7 +351,7 @@ impl LoadedPlugin {
     }
 
     /// A fresh store for one call, with its limits set, and the pipe holding standard error.
-    fn store(&self) -> Result<(Store<CallState>, MemoryOutputPipe), CallFailure> {
+    fn store(&self, order: &str) -> Result<(Store<CallState>, MemoryOutputPipe), CallFailure> {
         let stderr = MemoryOutputPipe::new(4096);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
@@ -370,6 +370,8 @@ impl LoadedPlugin {
             limits,
             config: self.config.clone(),
             plugin: self.name.clone(),
+            version: self.version.clone(),
+            order: order.into(),
             logged: 0,
         };
         let mut store = Store::new(&self.engine, state);
@@ -498,6 +500,9 @@ pub(crate) struct CallState {
     limits: StoreLimits,
     config: Arc<str>,
     plugin: Arc<str>,
+    version: Arc<str>,
+    /// The order being decided, so a plugin's log lines can be traced to it.
+    order: String,
     logged: u32,
 }
 
@@ -516,14 +521,14 @@ impl host::Host for CallState {
         if self.logged > MAX_LOG_LINES {
             return;
         }
-        let plugin = &*self.plugin;
+        let (plugin, version, order) = (&*self.plugin, &*self.version, &*self.order);
         let message = clip(&message);
         let fields = clip(&format!("{fields:?}"));
         match level {
-            host::LogLevel::Debug => debug!(plugin, ?fields, "{message}"),
-            host::LogLevel::Info => info!(plugin, ?fields, "{message}"),
-            host::LogLevel::Warn => warn!(plugin, ?fields, "{message}"),
-            host::LogLevel::Error => tracing::error!(plugin, ?fields, "{message}"),
+            host::LogLevel::Debug => debug!(plugin, version, order, ?fields, "{message}"),
+            host::LogLevel::Info => info!(plugin, version, order, ?fields, "{message}"),
+            host::LogLevel::Warn => warn!(plugin, version, order, ?fields, "{message}"),
+            host::LogLevel::Error => tracing::error!(plugin, version, order, ?fields, "{message}"),
         }
     }
 
