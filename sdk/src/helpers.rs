@@ -3,9 +3,37 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::{Date, DecisionInput, Node, NodeKind, OrderLine, Plan, Service, Shipment};
+use crate::{
+    Date, DecisionInput, Node, NodeKind, OrderLine, Plan, Service, Shipment, ShipmentLine, Span,
+};
 
 impl DecisionInput {
+    /// The shipments of `plan`.
+    pub fn shipments(&self, plan: &Plan) -> &[Shipment] {
+        slice(&self.shipments, plan.shipments)
+    }
+
+    /// The lines `shipment` carries: which order line, and how many units of it.
+    pub fn lines(&self, shipment: &Shipment) -> &[ShipmentLine] {
+        slice(&self.shipment_lines, shipment.lines)
+    }
+
+    /// The order lines `shipment` carries units of, with their quantities.
+    pub fn shipment_lines<'a>(
+        &'a self,
+        shipment: &'a Shipment,
+    ) -> impl Iterator<Item = (&'a OrderLine, u32)> + 'a {
+        let lines = &self.order.lines;
+        self.lines(shipment)
+            .iter()
+            .filter_map(move |line| lines.get(line.line as usize).map(|l| (l, line.quantity)))
+    }
+
+    /// Units in `shipment`.
+    pub fn units(&self, shipment: &Shipment) -> u32 {
+        self.lines(shipment).iter().map(|line| line.quantity).sum()
+    }
+
     /// The node that ships `shipment`.
     pub fn node(&self, shipment: &Shipment) -> &Node {
         &self.nodes[shipment.node as usize]
@@ -18,38 +46,29 @@ impl DecisionInput {
 
     /// The nodes that ship in `plan`, in plan order.
     pub fn plan_nodes<'a>(&'a self, plan: &'a Plan) -> impl Iterator<Item = &'a Node> + 'a {
-        plan.shipments.iter().map(|shipment| self.node(shipment))
-    }
-
-    /// The order lines `shipment` carries units of, with their quantities.
-    pub fn shipment_lines<'a>(
-        &'a self,
-        shipment: &'a Shipment,
-    ) -> impl Iterator<Item = (&'a OrderLine, u32)> + 'a {
-        let lines = &self.order.lines;
-        shipment
-            .lines
+        self.shipments(plan)
             .iter()
-            .filter_map(move |line| lines.get(line.line as usize).map(|l| (l, line.quantity)))
+            .map(|shipment| self.node(shipment))
     }
+}
+
+/// The entries of `list` that `span` covers. The host always sends spans inside their lists; a
+/// span that is not gives an empty slice rather than a panic.
+fn slice<T>(list: &[T], span: Span) -> &[T] {
+    let first = span.first as usize;
+    list.get(first..first.saturating_add(span.count as usize))
+        .unwrap_or(&[])
 }
 
 impl Plan {
     /// How many shipments the plan has.
     pub fn shipment_count(&self) -> usize {
-        self.shipments.len()
+        self.shipments.count as usize
     }
 
     /// Whether the order ships in more than one parcel.
     pub fn is_split(&self) -> bool {
-        self.shipments.len() > 1
-    }
-}
-
-impl Shipment {
-    /// Units in the shipment.
-    pub fn units(&self) -> u32 {
-        self.lines.iter().map(|line| line.quantity).sum()
+        self.shipments.count > 1
     }
 }
 

@@ -74,7 +74,7 @@ use __bindings::scorer::exports::switchyard::plugin::scorer_rules as wit_scorer;
 
 pub use __bindings::constraint::switchyard::plugin::types::{
     Customer, Date, DecisionInput, Node, NodeKind, Order, OrderLine, Plan, PluginError, Service,
-    ServiceLevel, ShipTo, Shipment, ShipmentCost, ShipmentLine,
+    ServiceLevel, ShipTo, Shipment, ShipmentCost, ShipmentLine, Span,
 };
 
 /// A constraint's judgement of one plan.

@@ -456,10 +456,9 @@ impl Rules for PluginSet {
                 order: everything.order.clone(),
                 nodes: everything.nodes.clone(),
                 services: everything.services.clone(),
-                plans: standing
-                    .iter()
-                    .map(|&at| everything.plans[at].clone())
-                    .collect(),
+                shipments: everything.shipments.clone(),
+                shipment_lines: everything.shipment_lines.clone(),
+                plans: standing.iter().map(|&at| everything.plans[at]).collect(),
             };
             &survivors
         };

@@ -50,9 +50,11 @@ pub fn decision_input(input: &RuleInput) -> wit::DecisionInput {
     let mut node_at: HashMap<&str, (u32, f64)> = HashMap::new();
     let mut services: Vec<wit::Service> = Vec::new();
     let mut service_at: HashMap<&str, u32> = HashMap::new();
+    let mut shipments = Vec::new();
+    let mut shipment_lines = Vec::new();
     let mut plans = Vec::with_capacity(input.plans.len());
     for plan in input.plans {
-        let mut shipments = Vec::with_capacity(plan.shipments.len());
+        let first_shipment = shipments.len();
         for shipment in &plan.shipments {
             let (node, distance_miles) = *node_at.entry(&shipment.node).or_insert_with(|| {
                 let known = network
@@ -73,10 +75,22 @@ pub fn decision_input(input: &RuleInput) -> wit::DecisionInput {
                 });
                 services.len() as u32 - 1
             });
-            shipments.push(convert_shipment(shipment, node, service, distance_miles));
+            let first_line = shipment_lines.len();
+            shipment_lines.extend(shipment.lines.iter().map(|line| wit::ShipmentLine {
+                line: line.line as u32,
+                quantity: line.quantity,
+            }));
+            let lines = span(first_line, shipment_lines.len());
+            shipments.push(convert_shipment(
+                shipment,
+                node,
+                service,
+                lines,
+                distance_miles,
+            ));
         }
         plans.push(wit::Plan {
-            shipments,
+            shipments: span(first_shipment, shipments.len()),
             split_penalty: plan.cost.split_penalty.0,
             total: plan.cost.total.0,
             estimated_delivery: date(plan.estimated_delivery),
@@ -87,7 +101,17 @@ pub fn decision_input(input: &RuleInput) -> wit::DecisionInput {
         order: convert_order(network, order, input.deliver_by),
         nodes,
         services,
+        shipments,
+        shipment_lines,
         plans,
+    }
+}
+
+/// The entries of a list from `first` up to `end`.
+fn span(first: usize, end: usize) -> wit::Span {
+    wit::Span {
+        first: first as u32,
+        count: (end - first) as u32,
     }
 }
 
@@ -189,6 +213,7 @@ fn convert_shipment(
     shipment: &decision::Shipment,
     node: u32,
     service: u32,
+    lines: wit::Span,
     distance_miles: f64,
 ) -> wit::Shipment {
     let cost = &shipment.cost;
@@ -196,14 +221,7 @@ fn convert_shipment(
         node,
         service,
         zone: shipment.zone,
-        lines: shipment
-            .lines
-            .iter()
-            .map(|line| wit::ShipmentLine {
-                line: line.line as u32,
-                quantity: line.quantity,
-            })
-            .collect(),
+        lines,
         weight_grams: shipment.weight_g,
         distance_miles,
         ship_date: date(shipment.ship_date),
@@ -242,15 +260,15 @@ pub fn sample_input() -> wit::DecisionInput {
         month: 12,
         day,
     };
-    let shipment = |node, lines: &[u32], miles| wit::Shipment {
+    let shipment = |node, first_line, lines: u32, miles| wit::Shipment {
         node,
         service: 0,
         zone: 5,
-        lines: lines
-            .iter()
-            .map(|&line| wit::ShipmentLine { line, quantity: 1 })
-            .collect(),
-        weight_grams: 800 * lines.len() as u64,
+        lines: wit::Span {
+            first: first_line,
+            count: lines,
+        },
+        weight_grams: 800 * u64::from(lines),
         distance_miles: miles,
         ship_date: day(8),
         estimated_delivery: day(11),
@@ -262,14 +280,24 @@ pub fn sample_input() -> wit::DecisionInput {
             total: 1760,
         },
     };
+    // The whole order from the warehouse, then each line from one of the two nodes.
+    let shipments = vec![
+        shipment(0, 0, 2, 640.0),
+        shipment(0, 2, 1, 640.0),
+        shipment(1, 3, 1, 3.0),
+    ];
+    let shipment_lines = [0, 1, 0, 1]
+        .into_iter()
+        .map(|line| wit::ShipmentLine { line, quantity: 1 })
+        .collect();
     let single = wit::Plan {
-        shipments: vec![shipment(0, &[0, 1], 640.0)],
+        shipments: wit::Span { first: 0, count: 1 },
         split_penalty: 0,
         total: 1760,
         estimated_delivery: day(11),
     };
     let split = wit::Plan {
-        shipments: vec![shipment(0, &[0], 640.0), shipment(1, &[1], 3.0)],
+        shipments: wit::Span { first: 1, count: 2 },
         split_penalty: 150,
         total: 3670,
         estimated_delivery: day(11),
@@ -306,6 +334,8 @@ pub fn sample_input() -> wit::DecisionInput {
             carrier: "ups".into(),
             level: wit::ServiceLevel::Ground,
         }],
+        shipments,
+        shipment_lines,
         plans: vec![single, split],
     }
 }

@@ -43,7 +43,7 @@ impl Scorer for CarbonAware {
 
     fn score(&self, input: &DecisionInput, plan: &Plan) -> Adjustment {
         let mut kg_km = 0.0;
-        for shipment in &plan.shipments {
+        for shipment in input.shipments(plan) {
             let factor = match input.service(shipment).level {
                 ServiceLevel::Ground => 1.0,
                 ServiceLevel::TwoDay | ServiceLevel::Overnight => self.settings.air_factor,
@@ -72,10 +72,10 @@ mod tests {
     fn charges_weight_times_distance() {
         // 2 kg over 100 miles (160.9 km) by ground, and the same by air at four times the weight.
         let mut ground = shipment(0, &[0]);
-        ground.weight_grams = 2000;
-        ground.distance_miles = 100.0;
+        ground.shipment.weight_grams = 2000;
+        ground.shipment.distance_miles = 100.0;
         let mut air = ground.clone();
-        air.service = OVERNIGHT;
+        air.shipment.service = OVERNIGHT;
         let decision = input(
             order("SO-1", "standard"),
             vec![node("DC-NJ", NodeKind::Warehouse)],

@@ -27,7 +27,7 @@ impl Constraint for NoHazmatFromStores {
         let dangerous = |line: &switchyard_sdk::OrderLine| {
             line.needs("hazmat") || self.settings.tags.iter().any(|tag| line.has_tag(tag))
         };
-        for shipment in &plan.shipments {
+        for shipment in input.shipments(plan) {
             let node = input.node(shipment);
             if !node.is_store() {
                 continue;

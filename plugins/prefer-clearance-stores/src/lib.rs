@@ -50,7 +50,7 @@ impl Scorer for PreferClearanceStores {
     fn score(&self, input: &DecisionInput, plan: &Plan) -> Adjustment {
         let mut units = 0i64;
         let mut stores = Vec::new();
-        for shipment in &plan.shipments {
+        for shipment in input.shipments(plan) {
             let node = input.node(shipment);
             if !self.settings.stores.contains(&node.id) {
                 continue;
