@@ -11,6 +11,8 @@
 //! - [`baseline`]: the static rules the optimizer is measured against.
 //! - [`decision`] and [`rationale`]: the answer, its cost breakdown and its explanation.
 //! - [`files`]: reading a network directory and orders from disk.
+//! - [`store`]: durable state in SQLite or PostgreSQL: tenants, keys, stock, decisions and
+//!   their reservations.
 //! - [`synth`]: larger networks built from real geography, for benchmarks.
 //! - [`cli`]: the `switchyard` command line.
 
@@ -25,6 +27,7 @@ pub mod optimizer;
 pub mod plugin;
 pub mod rationale;
 pub mod rules;
+pub mod store;
 pub mod synth;
 
 pub use decision::Decision;

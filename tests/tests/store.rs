@@ -1,0 +1,303 @@
+//! The durable store on both databases it supports: an embedded SQLite file, and the
+//! PostgreSQL server on this machine (`SWITCHYARD_TEST_POSTGRES`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`), each test in a schema of its own. Concurrent
+//! decisions for scarce stock never reserve more than there is; an order decided twice reserves
+//! once; events apply once; keys map to their tenant only.
+
+use std::sync::Arc;
+
+use switchyard::store::{Backend, Commit, EventKind, Hold, Position, Store};
+
+/// A fresh SQLite store in a temporary directory.
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("switchyard.db").display());
+    let store = Store::open(&url).await.expect("the SQLite store opens");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    (store, dir)
+}
+
+/// A fresh PostgreSQL store: a new schema on the local server, so tests never see each other's
+/// rows. The schema is dropped when the test passes.
+async fn postgres() -> (Store, Schema) {
+    let base = std::env::var("SWITCHYARD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("switchyard_test_{}_{}", std::process::id(), rand_suffix());
+    let admin = admin_pool(&base).await;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("the PostgreSQL server on 127.0.0.1:5432 takes a new schema");
+    let url = format!("{base}?options=-c%20search_path%3D{schema}");
+    let store = Store::open(&url).await.expect("the PostgreSQL store opens");
+    assert_eq!(store.backend(), Backend::Postgres);
+    (
+        store,
+        Schema {
+            admin,
+            name: schema,
+        },
+    )
+}
+
+/// A test's PostgreSQL schema.
+struct Schema {
+    admin: sqlx::AnyPool,
+    name: String,
+}
+
+impl Schema {
+    async fn drop(self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&self.admin)
+            .await
+            .expect("the test schema drops");
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    nanos * 1000 + NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A plain connection to the server, for making schemas.
+async fn admin_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(url)
+        .await
+        .expect("the PostgreSQL server on 127.0.0.1:5432 is up")
+}
+
+fn position(node: &str, sku: &str, on_hand: i64, safety_stock: i64) -> Position {
+    Position {
+        node: node.into(),
+        sku: sku.into(),
+        on_hand,
+        reserved: 0,
+        safety_stock,
+    }
+}
+
+fn hold(node: &str, sku: &str, quantity: i64) -> Hold {
+    Hold {
+        node: node.into(),
+        sku: sku.into(),
+        quantity,
+    }
+}
+
+/// Forty decisions race for one unit each of a SKU with 7 available: exactly 7 are stored, and
+/// the database says 7 are reserved.
+async fn scarce_stock_is_never_over_reserved(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store
+        .replace_inventory("acme", &[position("DC-NJ", "SKU-1", 10, 3)])
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for at in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let order = format!("SO-{at}");
+            store
+                .commit_decision("acme", &order, "{}", &[hold("DC-NJ", "SKU-1", 1)])
+                .await
+                .unwrap()
+        }));
+    }
+    let mut stored = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Commit::Stored => stored += 1,
+            Commit::Short { available, .. } => assert_eq!(available, 0),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stored, 7);
+    let stock = store.inventory("acme").await.unwrap();
+    assert_eq!(stock[0].reserved, 7);
+    assert_eq!(stock[0].available(), 0);
+}
+
+/// The same order routed twice, even at once, keeps the first decision and reserves once; a
+/// cancel gives the units back, once.
+async fn an_order_decided_twice_reserves_once(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store
+        .replace_inventory("acme", &[position("DC-OH", "SKU-2", 5, 0)])
+        .await
+        .unwrap();
+    let holds = [hold("DC-OH", "SKU-2", 2)];
+    let (first, second) = tokio::join!(
+        store.commit_decision("acme", "SO-1", r#"{"try": 1}"#, &holds),
+        store.commit_decision("acme", "SO-1", r#"{"try": 2}"#, &holds),
+    );
+    let outcomes = [first.unwrap(), second.unwrap()];
+    assert_eq!(outcomes.iter().filter(|c| **c == Commit::Stored).count(), 1);
+    let kept = store.decision("acme", "SO-1").await.unwrap().unwrap();
+    let again = outcomes
+        .iter()
+        .find(|c| **c != Commit::Stored)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        again,
+        Commit::AlreadyDecided {
+            decision: kept.decision.clone()
+        }
+    );
+    assert_eq!(store.inventory("acme").await.unwrap()[0].reserved, 2);
+    assert_eq!(store.holds("acme", "SO-1").await.unwrap(), holds);
+
+    assert!(store.cancel("acme", "SO-1").await.unwrap());
+    assert!(!store.cancel("acme", "SO-1").await.unwrap());
+    assert_eq!(store.inventory("acme").await.unwrap()[0].reserved, 0);
+    assert_eq!(
+        store
+            .decision("acme", "SO-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "cancelled"
+    );
+}
+
+/// A decision whose second hold no longer fits stores nothing, not even its first hold.
+async fn a_decision_is_stored_whole_or_not_at_all(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store
+        .replace_inventory(
+            "acme",
+            &[
+                position("DC-NJ", "SKU-1", 5, 0),
+                position("DC-TX", "SKU-2", 1, 0),
+            ],
+        )
+        .await
+        .unwrap();
+    let holds = [hold("DC-NJ", "SKU-1", 1), hold("DC-TX", "SKU-2", 2)];
+    let outcome = store
+        .commit_decision("acme", "SO-9", "{}", &holds)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Commit::Short {
+            hold: hold("DC-TX", "SKU-2", 2),
+            available: 1
+        }
+    );
+    assert_eq!(store.decision("acme", "SO-9").await.unwrap(), None);
+    assert!(
+        store
+            .inventory("acme")
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.reserved == 0)
+    );
+}
+
+/// Events apply once by id; an adjustment below what is reserved is refused and not recorded.
+async fn inventory_events_apply_once(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    let receipt = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .apply_event("acme", id, EventKind::Receipt, "DC-GA", "SKU-3", 4)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(receipt("EV-1").await);
+    assert!(!receipt("EV-1").await);
+    assert_eq!(store.inventory("acme").await.unwrap()[0].on_hand, 4);
+
+    store
+        .commit_decision("acme", "SO-1", "{}", &[hold("DC-GA", "SKU-3", 3)])
+        .await
+        .unwrap();
+    let refused = store
+        .apply_event("acme", "EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -2)
+        .await;
+    assert!(refused.is_err());
+    let allowed = store
+        .apply_event("acme", "EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -1)
+        .await;
+    assert!(allowed.unwrap(), "the refused event was not recorded");
+    assert_eq!(store.inventory("acme").await.unwrap()[0].on_hand, 3);
+}
+
+/// A key opens its own tenant only, and a rotated key opens nothing.
+async fn keys_belong_to_one_tenant(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store.create_tenant("globex", "Globex").await.unwrap();
+    store.add_key("acme", "acme-key-1", false).await.unwrap();
+    store
+        .add_key("globex", "globex-key-1", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tenant_for_key("acme-key-1").await.unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(store.tenant_for_key("nope").await.unwrap(), None);
+
+    store.add_key("acme", "acme-key-2", true).await.unwrap();
+    assert_eq!(store.tenant_for_key("acme-key-1").await.unwrap(), None);
+    assert_eq!(
+        store.tenant_for_key("acme-key-2").await.unwrap().as_deref(),
+        Some("acme")
+    );
+    assert_eq!(
+        store
+            .tenant_for_key("globex-key-1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("globex")
+    );
+    assert!(store.add_key("initech", "k", false).await.is_err());
+    assert!(store.create_tenant("bad id!", "x").await.is_err());
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::sqlite().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, schema) = super::postgres().await;
+                    super::$name(store).await;
+                    schema.drop().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(
+    scarce_stock_is_never_over_reserved,
+    an_order_decided_twice_reserves_once,
+    a_decision_is_stored_whole_or_not_at_all,
+    inventory_events_apply_once,
+    keys_belong_to_one_tenant,
+);
