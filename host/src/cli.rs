@@ -12,7 +12,7 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use crate::decision::{Decision, Plan, PluginOutcome, RejectReason, Strategy, Verdict};
 use crate::files::{load_network_dir, load_order, read_json};
 use crate::model::{Order, TenantPolicy};
-use crate::plugin::{PluginSet, Runtime, RuntimeOptions};
+use crate::plugin::{FailurePolicy, PluginSet, PluginState, Runtime, RuntimeOptions};
 use crate::rules::{NoRules, Rules};
 
 #[derive(Debug, Parser)]
@@ -121,8 +121,11 @@ fn plugins(args: PluginArgs, out: &mut impl Write) -> Result<()> {
                 Cell::new(&status.name),
                 Cell::new(status.kind.map_or("?", |kind| kind.name())),
                 Cell::new(status.version.as_deref().unwrap_or("-")),
-                Cell::new(format!("{:?}", status.state)),
-                Cell::new(format!("{:?}", status.on_failure)),
+                Cell::new(state_name(status.state)),
+                Cell::new(match status.on_failure {
+                    FailurePolicy::Closed => "fail closed",
+                    FailurePolicy::Open => "fail open",
+                }),
                 Cell::new(&status.file),
             ]);
         }
@@ -132,6 +135,15 @@ fn plugins(args: PluginArgs, out: &mut impl Write) -> Result<()> {
         bail!("some plugins did not load");
     }
     Ok(())
+}
+
+fn state_name(state: PluginState) -> &'static str {
+    match state {
+        PluginState::Active => "active",
+        PluginState::Failing => "failing",
+        PluginState::BreakerOpen => "breaker open",
+        PluginState::NotLoaded => "not loaded",
+    }
 }
 
 fn route(args: RouteArgs, out: &mut impl Write) -> Result<()> {

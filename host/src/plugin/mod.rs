@@ -10,6 +10,8 @@
 //!   an instruction budget and a memory cap.
 //! - [`v0_1_0`] holds the bindings for `switchyard:plugin@0.1.0` and turns a decision's
 //!   candidates into its types.
+//! - [`manifest`] reads a tenant's `plugins.json`: which plugins run, in what order, with what
+//!   configuration, failure policy and limits.
 //! - [`set`] is one tenant's ordered plugins with their configuration and failure policy, the
 //!   breaker that switches off a failing plugin, and the [`Rules`](crate::rules::Rules) the
 //!   optimizer calls.
