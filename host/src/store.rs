@@ -334,12 +334,16 @@ impl Store {
             .rows_affected();
             if reserved == 0 {
                 tx.rollback().await?;
-                let available = self
-                    .inventory(tenant)
-                    .await?
-                    .iter()
-                    .find(|p| p.node == hold.node && p.sku == hold.sku)
-                    .map_or(0, Position::available);
+                let row = sqlx::query(
+                    "SELECT on_hand - reserved - safety_stock AS available FROM inventory \
+                     WHERE tenant_id = $1 AND node = $2 AND sku = $3",
+                )
+                .bind(tenant)
+                .bind(&hold.node)
+                .bind(&hold.sku)
+                .fetch_optional(&self.pool)
+                .await?;
+                let available = row.map_or(0, |row| row.get::<i64, _>("available").max(0));
                 return Ok(Commit::Short {
                     hold: hold.clone(),
                     available,
@@ -382,22 +386,7 @@ impl Store {
 
     /// What a decision holds, by node and SKU.
     pub async fn holds(&self, tenant: &str, order_id: &str) -> Result<Vec<Hold>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT node, sku, quantity FROM reservations \
-             WHERE tenant_id = $1 AND order_id = $2 ORDER BY node, sku",
-        )
-        .bind(tenant)
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Hold {
-                node: row.get("node"),
-                sku: row.get("sku"),
-                quantity: row.get("quantity"),
-            })
-            .collect())
+        holds_of(&self.pool, tenant, order_id).await
     }
 
     /// Cancels a routed order and gives back what it reserved. False when there is no routed
@@ -417,23 +406,15 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        let rows = sqlx::query(
-            "SELECT node, sku, quantity FROM reservations \
-             WHERE tenant_id = $1 AND order_id = $2 ORDER BY node, sku",
-        )
-        .bind(tenant)
-        .bind(order_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in &rows {
+        for hold in holds_of(&mut *tx, tenant, order_id).await? {
             sqlx::query(
                 "UPDATE inventory SET reserved = reserved - $1 \
                  WHERE tenant_id = $2 AND node = $3 AND sku = $4",
             )
-            .bind(row.get::<i64, _>("quantity"))
+            .bind(hold.quantity)
             .bind(tenant)
-            .bind(row.get::<String, _>("node"))
-            .bind(row.get::<String, _>("sku"))
+            .bind(hold.node)
+            .bind(hold.sku)
             .execute(&mut *tx)
             .await?;
         }
@@ -514,4 +495,28 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// What a decision holds, read through a pool or inside a transaction.
+async fn holds_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &str,
+    order_id: &str,
+) -> Result<Vec<Hold>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT node, sku, quantity FROM reservations \
+         WHERE tenant_id = $1 AND order_id = $2 ORDER BY node, sku",
+    )
+    .bind(tenant)
+    .bind(order_id)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Hold {
+            node: row.get("node"),
+            sku: row.get("sku"),
+            quantity: row.get("quantity"),
+        })
+        .collect())
 }

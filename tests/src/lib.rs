@@ -99,13 +99,8 @@ pub fn copy_of_example_network() -> tempfile::TempDir {
     dir
 }
 
-/// The example plugins and test fixtures, by crate name.
-pub const PLUGIN_CRATES: &[&str] = &[
-    "never-split-vip",
-    "no-hazmat-from-stores",
-    "prefer-clearance-stores",
-    "carbon-aware",
-    "maintenance-window",
+/// The hostile plugins in `tests/fixtures/`, by crate name.
+pub const FIXTURE_PLUGINS: &[&str] = &[
     "hostile-plugin",
     "foreign-import-plugin",
     "wrong-world-plugin",
@@ -149,9 +144,14 @@ pub fn build_plugins(crates: &[&str], env: &[(&str, &str)]) -> PathBuf {
 pub fn plugins() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
-        let built = build_plugins(PLUGIN_CRATES, &[]);
+        let crates: Vec<&str> = EXAMPLE_PLUGINS
+            .iter()
+            .chain(FIXTURE_PLUGINS)
+            .copied()
+            .collect();
+        let built = build_plugins(&crates, &[]);
         let dir = tempfile::tempdir().expect("a temporary directory");
-        for name in PLUGIN_CRATES {
+        for name in &crates {
             // Libraries are named with underscores, binaries as the crate.
             let library = built.join(format!("{}.wasm", name.replace('-', "_")));
             let binary = built.join(format!("{name}.wasm"));

@@ -112,7 +112,7 @@ impl Runtime {
         limits: Limits,
     ) -> Result<LoadedPlugin, LoadError> {
         let kind = handshake::inspect(bytes)?;
-        let hash = hex(&Sha256::digest(bytes));
+        let hash = content_hash(bytes);
         let component = self.component(bytes, &hash)?;
         let pre = self
             .linker
@@ -128,7 +128,7 @@ impl Runtime {
         };
         let plugin = LoadedPlugin {
             name: name.into(),
-            version: hash[..12].into(),
+            version: hash[..VERSION_DIGITS].into(),
             kind,
             pre,
             engine: self.engine.clone(),
@@ -238,8 +238,22 @@ fn store_artifact(component: &Component, dir: &Path, path: &Path) -> anyhow::Res
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+/// How many hex digits of the content hash name a plugin version.
+const VERSION_DIGITS: usize = 12;
+
+/// The SHA-256 of a `.wasm` file, in hex: the compile cache's key.
+fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The version a `.wasm` file loads as: the start of its content hash.
+pub fn version_of(bytes: &[u8]) -> String {
+    let mut hash = content_hash(bytes);
+    hash.truncate(VERSION_DIGITS);
+    hash
 }
 
 fn link_error(error: wasmtime::Error) -> LoadError {
@@ -299,15 +313,11 @@ impl LoadedPlugin {
         let Pre::Constraint(pre) = &self.pre else {
             return Err(self.failure("is a scorer, called as a constraint", 0));
         };
-        let (mut store, stderr) = self.store(&input.order.id)?;
-        let result = pre.instantiate(&mut store).and_then(|instance| {
-            instance
+        let (verdicts, fuel_used) = self.call(input, |store| {
+            pre.instantiate(&mut *store)?
                 .switchyard_plugin_constraint_rules()
-                .call_check(&mut store, input)
-        });
-        let fuel_used = self.fuel_used(&store);
-        let verdicts = self.returned(result, fuel_used, &stderr)?;
-        self.expect_one_per_plan(verdicts.len(), input, fuel_used)?;
+                .call_check(store, input)
+        })?;
         let mut out = Vec::with_capacity(verdicts.len());
         for (at, verdict) in verdicts.into_iter().enumerate() {
             out.push(match verdict {
@@ -331,15 +341,11 @@ impl LoadedPlugin {
         let Pre::Scorer(pre) = &self.pre else {
             return Err(self.failure("is a constraint, called as a scorer", 0));
         };
-        let (mut store, stderr) = self.store(&input.order.id)?;
-        let result = pre.instantiate(&mut store).and_then(|instance| {
-            instance
+        let (adjustments, fuel_used) = self.call(input, |store| {
+            pre.instantiate(&mut *store)?
                 .switchyard_plugin_scorer_rules()
-                .call_score(&mut store, input)
-        });
-        let fuel_used = self.fuel_used(&store);
-        let adjustments = self.returned(result, fuel_used, &stderr)?;
-        self.expect_one_per_plan(adjustments.len(), input, fuel_used)?;
+                .call_score(store, input)
+        })?;
         let mut out = Vec::with_capacity(adjustments.len());
         for (at, v0_1_0::Adjustment { cents, reason }) in adjustments.into_iter().enumerate() {
             out.push((cents, self.checked_reason(reason, at, fuel_used)?));
@@ -348,6 +354,21 @@ impl LoadedPlugin {
             value: out,
             fuel_used,
         })
+    }
+
+    /// Instantiates the plugin in a fresh store and makes one call: its answers, one per plan,
+    /// and the fuel it used.
+    fn call<T>(
+        &self,
+        input: &wit::DecisionInput,
+        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<Vec<T>, wit::PluginError>>,
+    ) -> Result<(Vec<T>, u64), CallFailure> {
+        let (mut store, stderr) = self.store(&input.order.id)?;
+        let result = call(&mut store);
+        let fuel_used = self.fuel_used(&store);
+        let answers = self.returned(result, fuel_used, &stderr)?;
+        self.expect_one_per_plan(answers.len(), input, fuel_used)?;
+        Ok((answers, fuel_used))
     }
 
     /// A fresh store for one call, with its limits set, and the pipe holding standard error.

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::{error, info, warn};
 
 use super::manifest::{FailurePolicy, Manifest, PluginEntry};
@@ -149,7 +148,7 @@ impl PluginSet {
                 return self.keep_last_good(entry, config, previous, problem);
             }
         };
-        let version = hex12(&Sha256::digest(&bytes));
+        let version = super::runtime::version_of(&bytes);
         if let Some(previous) = previous {
             let same_plugin = previous
                 .plugin
@@ -201,31 +200,12 @@ impl PluginSet {
             ),
             None => error!(plugin = %entry.name, cause = %problem, "plugin not loaded"),
         }
-        // A kept version runs with the configuration it was checked with.
-        let config = match (&last_good, previous) {
-            (Some(_), Some(previous)) => previous.config.clone(),
-            _ => config,
-        };
-        let entry = match (&last_good, previous) {
-            (Some(_), Some(previous)) => previous.entry.clone(),
-            _ => entry,
+        // A kept version runs with the entry and configuration it was checked with.
+        let (entry, config) = match (&last_good, previous) {
+            (Some(_), Some(previous)) => (previous.entry.clone(), previous.config.clone()),
+            _ => (entry, config),
         };
         Arc::new(Slot::new(entry, config, last_good, Some(problem)))
-    }
-
-    /// The live version of each plugin, in manifest order.
-    pub fn versions(&self) -> Vec<(String, Option<String>)> {
-        self.live
-            .load()
-            .slots
-            .iter()
-            .map(|slot| {
-                (
-                    slot.entry.name.clone(),
-                    slot.plugin.as_ref().map(|p| p.version.to_string()),
-                )
-            })
-            .collect()
     }
 
     pub fn status(&self) -> Vec<PluginStatus> {
@@ -492,12 +472,4 @@ impl Rules for PluginSet {
         }
         Ok(judgement)
     }
-}
-
-fn hex12(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .take(6)
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
