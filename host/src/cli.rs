@@ -1,5 +1,7 @@
 //! The `switchyard` command line: `switchyard route` prints decisions as tables or JSON, with a
-//! tenant's plugins when given a plugin directory; `switchyard plugins` checks such a directory.
+//! tenant's plugins when given a plugin directory; `switchyard plugins` checks such a directory;
+//! `switchyard simulate` ([`crate::simulate::command`]) compares strategies over days of orders;
+//! `switchyard serve` ([`crate::server`]) runs the HTTP service.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,69 @@ pub enum Command {
     /// Load a plugin directory, check every plugin against a sample decision, and print the
     /// status of each.
     Plugins(PluginArgs),
+    /// Run the strategies side by side on a stream of orders over days, and report what each
+    /// costs, how it keeps promises and how it uses the nodes.
+    Simulate(crate::simulate::command::SimulateArgs),
+    /// Run the HTTP service: tenants, networks, inventory, routing with reservations, plugins.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Holds the SQLite database, the operator token, the demo tenant's key and the plugin
+    /// compile cache.
+    #[arg(long, default_value = "switchyard-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://user@host/db` to keep state in PostgreSQL, shared by several replicas.
+    #[arg(long, env = "SWITCHYARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The operator token; by default read from (or made in) `<data-dir>/operator-token`.
+    #[arg(long, env = "SWITCHYARD_OPERATOR_TOKEN", hide_env_values = true)]
+    pub operator_token: Option<String>,
+    /// `TENANT=DIR`: the tenant's plugins come from this directory, hot-reloaded when its files
+    /// change, instead of the plugin API. May be given more than once.
+    #[arg(long = "plugins", value_name = "TENANT=DIR", value_parser = tenant_dir)]
+    pub plugins: Vec<(String, PathBuf)>,
+    /// Where compiled plugins are cached; `<data-dir>/plugin-cache` by default.
+    #[arg(long)]
+    pub plugin_cache: Option<PathBuf>,
+    /// How often, in milliseconds, this replica checks the database for changed tenants and
+    /// fresh stock.
+    #[arg(long, default_value_t = 1000)]
+    pub sync_ms: u64,
+    /// Do not create the `demo` tenant with the example network.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+fn tenant_dir(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((tenant, dir)) if !tenant.is_empty() && !dir.is_empty() => {
+            Ok((tenant.to_string(), PathBuf::from(dir)))
+        }
+        _ => Err(format!("`{text}` is not TENANT=DIR")),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let options = crate::server::ServeOptions {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        operator_token: args.operator_token,
+        local_plugins: args.plugins,
+        plugin_cache: args.plugin_cache,
+        sync_interval: std::time::Duration::from_millis(args.sync_ms.max(10)),
+        demo: !args.no_demo,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(crate::server::serve(options))
 }
 
 #[derive(Debug, Args)]
@@ -88,11 +153,13 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     match cli.command {
         Command::Route(args) => route(args, out),
         Command::Plugins(args) => plugins(args, out),
+        Command::Simulate(args) => crate::simulate::command::run(args, out),
+        Command::Serve(args) => serve(args),
     }
 }
 
 /// Loads a plugin directory, reporting plugins that did not load on standard error.
-fn open_plugins(dir: &Path, cache: Option<PathBuf>) -> Result<Arc<PluginSet>> {
+pub(crate) fn open_plugins(dir: &Path, cache: Option<PathBuf>) -> Result<Arc<PluginSet>> {
     let options = match cache {
         Some(dir) => RuntimeOptions {
             cache_dir: Some(dir),
@@ -435,7 +502,7 @@ fn shipment_table(plan: &Plan) -> Table {
     table
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)

@@ -13,7 +13,11 @@
 //! - [`files`]: reading a network directory and orders from disk.
 //! - [`store`]: durable state in SQLite or PostgreSQL: tenants, keys, stock, decisions and
 //!   their reservations.
+//! - [`simulate`]: strategies side by side on a stream of orders over days: what cost-based
+//!   routing saves, and what a rule change would do, measured.
 //! - [`synth`]: larger networks built from real geography, for benchmarks.
+//! - [`server`]: `switchyard serve`, the HTTP service: tenants, networks, inventory, routing
+//!   with durable reservations, plugins through the API, metrics.
 //! - [`cli`]: the `switchyard` command line.
 
 pub mod baseline;
@@ -27,6 +31,8 @@ pub mod optimizer;
 pub mod plugin;
 pub mod rationale;
 pub mod rules;
+pub mod server;
+pub mod simulate;
 pub mod store;
 pub mod synth;
 

@@ -13,9 +13,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use thiserror::Error;
 
 /// Why a store operation failed.
@@ -86,12 +89,18 @@ pub struct StoredDecision {
 }
 
 /// What an inventory event does to a position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// Units arrived: on hand goes up.
     Receipt,
     /// A count correction, up or down.
     Adjustment,
+    /// An order's units were picked. Nothing moves in available to promise; the event checks
+    /// that the order holds them and is kept on record.
+    PickConfirm,
+    /// An order's units left the building: on hand and the order's reservation both go down.
+    Ship,
 }
 
 impl EventKind {
@@ -99,8 +108,39 @@ impl EventKind {
         match self {
             EventKind::Receipt => "receipt",
             EventKind::Adjustment => "adjustment",
+            EventKind::PickConfirm => "pick_confirm",
+            EventKind::Ship => "ship",
         }
     }
+}
+
+/// One inventory event, applied at most once per id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub id: String,
+    pub kind: EventKind,
+    pub node: String,
+    pub sku: String,
+    pub quantity: i64,
+    /// The order a pick or shipment is for; required for those two kinds.
+    pub order_id: Option<String>,
+}
+
+/// One uploaded version of a plugin.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PluginVersion {
+    pub name: String,
+    pub version: String,
+    pub kind: String,
+    /// Unix milliseconds.
+    pub uploaded_at: i64,
+}
+
+/// A tenant's live plugin manifest and the activation it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activation {
+    pub revision: i64,
+    pub manifest: String,
 }
 
 /// The database, migrated and pooled.
@@ -108,6 +148,42 @@ impl EventKind {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite lets one connection write at a time and makes the others sleep and retry; taking
+    /// turns here instead keeps writers from spinning on the file lock. PostgreSQL has row
+    /// locks, so it runs without one.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: the queue of decisions for the writer that commits them in batches.
+    batcher: Option<tokio::sync::mpsc::Sender<(PendingDecision, Reply)>>,
+}
+
+/// A write transaction, holding the writer's turn on SQLite until it ends.
+struct Writing {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Deref for Writing {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Writing {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl Writing {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 fn now_ms() -> i64 {
@@ -138,18 +214,67 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
+        let sqlite = backend == Backend::Sqlite;
         let pool = AnyPoolOptions::new()
             .max_connections(16)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Commits reach the write-ahead log before they are acknowledged, so a
+                        // killed process loses nothing; the log is synced to disk at
+                        // checkpoints, so a power cut can lose the last commits.
+                        connection
+                            .execute("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
-        if backend == Backend::Sqlite {
-            // Readers never wait for the writer, and writers queue instead of failing at once.
+        if sqlite {
+            // Readers never wait for the writer.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await?;
         }
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, backend })
+        let writer = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let mut store = Store {
+            pool,
+            backend,
+            writer,
+            batcher: None,
+        };
+        if sqlite {
+            // The writer's own handle has no queue, so the queue closes, and the writer ends,
+            // with the last handle given out.
+            let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+            tokio::spawn(write_batches(store.clone(), receiver));
+            store.batcher = Some(queue);
+        }
+        Ok(store)
+    }
+
+    /// Waits for the writer's turn (SQLite only).
+    async fn writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(turn) => Some(turn.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
+    /// Begins a transaction that writes.
+    async fn begin_write(&self) -> Result<Writing, StoreError> {
+        let turn = self.writer().await;
+        let tx = self.pool.begin().await?;
+        Ok(Writing { tx, _turn: turn })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -168,6 +293,7 @@ impl Store {
                 "tenant id `{id}` must be 1 to 64 letters, digits, - or _"
             )));
         }
+        let _writer = self.writer().await;
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(name)
@@ -180,7 +306,7 @@ impl Store {
     /// Stores a new API key for the tenant; `key` itself is never stored, only its hash. With
     /// `rotate`, the tenant's other keys stop working in the same transaction.
     pub async fn add_key(&self, tenant: &str, key: &str, rotate: bool) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.require_tenant(&mut tx, tenant).await?;
         if rotate {
             sqlx::query(
@@ -213,12 +339,12 @@ impl Store {
 
     async fn require_tenant(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        connection: &mut AnyConnection,
         tenant: &str,
     ) -> Result<(), StoreError> {
         let found = sqlx::query("SELECT id FROM tenants WHERE id = $1")
             .bind(tenant)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(connection)
             .await?;
         match found {
             Some(_) => Ok(()),
@@ -234,7 +360,7 @@ impl Store {
         tenant: &str,
         positions: &[Position],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.require_tenant(&mut tx, tenant).await?;
         sqlx::query("UPDATE inventory SET on_hand = 0, safety_stock = 0 WHERE tenant_id = $1")
             .bind(tenant)
@@ -274,19 +400,40 @@ impl Store {
         .bind(tenant)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Position {
-                node: row.get("node"),
-                sku: row.get("sku"),
-                on_hand: row.get("on_hand"),
-                reserved: row.get("reserved"),
-                safety_stock: row.get("safety_stock"),
-            })
-            .collect())
+        Ok(rows.iter().map(position_of).collect())
     }
 
-    /// Stores a decision and reserves what it ships, all or nothing. See [`Commit`].
+    /// The tenant's stock of some SKUs, at every node.
+    pub async fn inventory_of(
+        &self,
+        tenant: &str,
+        skus: &[&str],
+    ) -> Result<Vec<Position>, StoreError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed: Vec<String> = (0..skus.len()).map(|at| format!("${}", at + 2)).collect();
+        let sql = format!(
+            "SELECT node, sku, on_hand, reserved, safety_stock FROM inventory \
+             WHERE tenant_id = $1 AND sku IN ({})",
+            listed.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(tenant);
+        for sku in skus {
+            query = query.bind(*sku);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(position_of).collect())
+    }
+
+    /// Stores a decision and reserves what it ships, all or nothing, and counts one shipment
+    /// today for each node it holds stock at. See [`Commit`].
+    ///
+    /// On SQLite, decisions arriving together are committed together: one writer takes every
+    /// decision waiting for it into one transaction, each inside a savepoint of its own, so
+    /// each is still all or nothing and is acknowledged only once the transaction commits. On
+    /// PostgreSQL each decision is its own transaction, and the server groups their log
+    /// flushes itself.
     pub async fn commit_decision(
         &self,
         tenant: &str,
@@ -294,75 +441,38 @@ impl Store {
         decision: &str,
         holds: &[Hold],
     ) -> Result<Commit, StoreError> {
-        let mut tx = self.pool.begin().await?;
-
-        // The decision row first: a second decision for the order stops here.
-        let inserted = sqlx::query(
-            "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
-             VALUES ($1, $2, 'routed', $3, $4) ON CONFLICT (tenant_id, order_id) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(order_id)
-        .bind(decision)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            tx.rollback().await?;
-            let stored = self.decision(tenant, order_id).await?;
-            return Ok(Commit::AlreadyDecided {
-                decision: stored.map(|s| s.decision).unwrap_or_default(),
-            });
-        }
-
-        // Then each hold, in one order so that two decisions never wait on each other.
         let mut holds = holds.to_vec();
         holds.sort();
-        for hold in &holds {
-            let reserved = sqlx::query(
-                "UPDATE inventory SET reserved = reserved + $1 \
-                 WHERE tenant_id = $2 AND node = $3 AND sku = $4 \
-                 AND on_hand - reserved - safety_stock >= $1",
-            )
-            .bind(hold.quantity)
-            .bind(tenant)
-            .bind(&hold.node)
-            .bind(&hold.sku)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if reserved == 0 {
-                tx.rollback().await?;
-                let row = sqlx::query(
-                    "SELECT on_hand - reserved - safety_stock AS available FROM inventory \
-                     WHERE tenant_id = $1 AND node = $2 AND sku = $3",
-                )
-                .bind(tenant)
-                .bind(&hold.node)
-                .bind(&hold.sku)
-                .fetch_optional(&self.pool)
-                .await?;
-                let available = row.map_or(0, |row| row.get::<i64, _>("available").max(0));
-                return Ok(Commit::Short {
-                    hold: hold.clone(),
-                    available,
-                });
+        let pending = PendingDecision {
+            tenant: tenant.to_string(),
+            order_id: order_id.to_string(),
+            decision: decision.to_string(),
+            holds,
+        };
+        match &self.batcher {
+            Some(batcher) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                batcher
+                    .send((pending, reply))
+                    .await
+                    .map_err(|_| StoreError::Invalid("the store is shutting down".into()))?;
+                answer
+                    .await
+                    .map_err(|_| StoreError::Invalid("the store is shutting down".into()))?
             }
-            sqlx::query(
-                "INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant)
-            .bind(order_id)
-            .bind(&hold.node)
-            .bind(&hold.sku)
-            .bind(hold.quantity)
-            .execute(&mut *tx)
-            .await?;
+            None => {
+                // Row locks taken by one statement follow its scan order, so two decisions
+                // can, rarely, deadlock; PostgreSQL then aborts one, which is tried again.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match self.commit_in_one_statement(&pending).await {
+                        Err(StoreError::Database(error)) if attempt < 4 && is_deadlock(&error) => {}
+                        outcome => return outcome,
+                    }
+                }
+            }
         }
-        tx.commit().await?;
-        Ok(Commit::Stored)
     }
 
     /// A stored decision, if the order was decided.
@@ -390,33 +500,48 @@ impl Store {
     }
 
     /// Cancels a routed order and gives back what it reserved. False when there is no routed
-    /// order of that id (never decided, or already cancelled).
+    /// order of that id (never decided, already cancelled or shipped).
     pub async fn cancel(&self, tenant: &str, order_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let cancelled = sqlx::query(
-            "UPDATE decisions SET status = 'cancelled' \
+        self.close(tenant, order_id, "cancelled").await
+    }
+
+    /// Confirms that a routed order shipped whole: its reservations leave on hand and are
+    /// closed. False when there is no routed order of that id.
+    pub async fn confirm_shipment(&self, tenant: &str, order_id: &str) -> Result<bool, StoreError> {
+        self.close(tenant, order_id, "shipped").await
+    }
+
+    /// Moves a routed order to `cancelled` (its holds go back to available to promise) or
+    /// `shipped` (its held units leave on hand), closing its reservations.
+    async fn close(&self, tenant: &str, order_id: &str, status: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let closed = sqlx::query(
+            "UPDATE decisions SET status = $3 \
              WHERE tenant_id = $1 AND order_id = $2 AND status = 'routed'",
         )
         .bind(tenant)
         .bind(order_id)
+        .bind(status)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if cancelled == 0 {
+        if closed == 0 {
             tx.rollback().await?;
             return Ok(false);
         }
+        let on_hand_change = if status == "shipped" { "- $1" } else { "" };
+        let release = format!(
+            "UPDATE inventory SET reserved = reserved - $1, on_hand = on_hand {on_hand_change} \
+             WHERE tenant_id = $2 AND node = $3 AND sku = $4"
+        );
         for hold in holds_of(&mut *tx, tenant, order_id).await? {
-            sqlx::query(
-                "UPDATE inventory SET reserved = reserved - $1 \
-                 WHERE tenant_id = $2 AND node = $3 AND sku = $4",
-            )
-            .bind(hold.quantity)
-            .bind(tenant)
-            .bind(hold.node)
-            .bind(hold.sku)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(&release)
+                .bind(hold.quantity)
+                .bind(tenant)
+                .bind(hold.node)
+                .bind(hold.sku)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("DELETE FROM reservations WHERE tenant_id = $1 AND order_id = $2")
             .bind(tenant)
@@ -428,36 +553,50 @@ impl Store {
     }
 
     /// Applies an inventory event once: an event id seen before changes nothing and returns
-    /// false. A change that would leave less than nothing on hand, or less than is reserved, is
-    /// refused and not recorded.
-    pub async fn apply_event(
-        &self,
-        tenant: &str,
-        event_id: &str,
-        kind: EventKind,
-        node: &str,
-        sku: &str,
-        quantity: i64,
-    ) -> Result<bool, StoreError> {
-        if kind == EventKind::Receipt && quantity <= 0 {
+    /// false. An event that cannot apply (less than nothing on hand, less on hand than is
+    /// reserved, a pick or shipment of units the order does not hold) is refused with
+    /// [`StoreError::Invalid`] and not recorded, so it can be corrected and sent again.
+    pub async fn apply_event(&self, tenant: &str, event: &Event) -> Result<bool, StoreError> {
+        let Event {
+            id,
+            kind,
+            node,
+            sku,
+            quantity,
+            order_id,
+        } = event;
+        let (kind, quantity) = (*kind, *quantity);
+        if kind != EventKind::Adjustment && quantity <= 0 {
             return Err(StoreError::Invalid(format!(
-                "a receipt adds units: quantity {quantity} must be above 0"
+                "a {} moves units: quantity {quantity} must be above 0",
+                kind.name()
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let order_id = match (kind, order_id) {
+            (EventKind::PickConfirm | EventKind::Ship, None) => {
+                return Err(StoreError::Invalid(format!(
+                    "a {} event needs the `order_id` it is for",
+                    kind.name()
+                )));
+            }
+            (_, order_id) => order_id.as_deref(),
+        };
+        let mut tx = self.begin_write().await?;
         self.require_tenant(&mut tx, tenant).await?;
         let recorded = sqlx::query(
             "INSERT INTO inventory_events \
-             (tenant_id, event_id, kind, node, sku, quantity, applied_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, event_id) DO NOTHING",
+             (tenant_id, event_id, kind, node, sku, quantity, applied_at, order_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (tenant_id, event_id) DO NOTHING",
         )
         .bind(tenant)
-        .bind(event_id)
+        .bind(id)
         .bind(kind.name())
         .bind(node)
         .bind(sku)
         .bind(quantity)
         .bind(now_ms())
+        .bind(order_id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -465,36 +604,351 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO inventory (tenant_id, node, sku, on_hand, reserved, safety_stock) \
-             VALUES ($1, $2, $3, 0, 0, 0) ON CONFLICT (tenant_id, node, sku) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(node)
-        .bind(sku)
-        .execute(&mut *tx)
-        .await?;
-        let changed = sqlx::query(
-            "UPDATE inventory SET on_hand = on_hand + $1 \
-             WHERE tenant_id = $2 AND node = $3 AND sku = $4 AND on_hand + $1 >= reserved",
-        )
-        .bind(quantity)
-        .bind(tenant)
-        .bind(node)
-        .bind(sku)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "{sku} at {node}: an adjustment of {quantity} would leave less on hand than is \
-                 reserved"
-            )));
+
+        let refused = |message: String| Err(StoreError::Invalid(message));
+        match kind {
+            EventKind::Receipt | EventKind::Adjustment => {
+                sqlx::query(
+                    "INSERT INTO inventory (tenant_id, node, sku, on_hand, reserved, safety_stock) \
+                     VALUES ($1, $2, $3, 0, 0, 0) ON CONFLICT (tenant_id, node, sku) DO NOTHING",
+                )
+                .bind(tenant)
+                .bind(node)
+                .bind(sku)
+                .execute(&mut *tx)
+                .await?;
+                let changed = sqlx::query(
+                    "UPDATE inventory SET on_hand = on_hand + $1 \
+                     WHERE tenant_id = $2 AND node = $3 AND sku = $4 AND on_hand + $1 >= reserved",
+                )
+                .bind(quantity)
+                .bind(tenant)
+                .bind(node)
+                .bind(sku)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed == 0 {
+                    tx.rollback().await?;
+                    return refused(format!(
+                        "{sku} at {node}: an adjustment of {quantity} would leave less on hand \
+                         than is reserved"
+                    ));
+                }
+            }
+            EventKind::PickConfirm | EventKind::Ship => {
+                let order_id = order_id.unwrap_or_default();
+                let held = sqlx::query(
+                    "SELECT r.quantity FROM reservations r JOIN decisions d \
+                     ON d.tenant_id = r.tenant_id AND d.order_id = r.order_id \
+                     WHERE r.tenant_id = $1 AND r.order_id = $2 AND r.node = $3 AND r.sku = $4 \
+                     AND d.status = 'routed'",
+                )
+                .bind(tenant)
+                .bind(order_id)
+                .bind(node)
+                .bind(sku)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map_or(0, |row| row.get::<i64, _>("quantity"));
+                if held < quantity {
+                    tx.rollback().await?;
+                    return refused(format!(
+                        "order `{order_id}` holds {held} of {sku} at {node}, not {quantity}"
+                    ));
+                }
+                if kind == EventKind::Ship {
+                    consume(&mut tx, tenant, order_id, node, sku, quantity).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(true)
     }
+
+    /// Shipments each node took on `day` (`YYYY-MM-DD`, UTC).
+    pub async fn node_load(
+        &self,
+        tenant: &str,
+        day: &str,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT node, shipments FROM node_load WHERE tenant_id = $1 AND day = $2")
+                .bind(tenant)
+                .bind(day)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get("node"), row.get("shipments")))
+            .collect())
+    }
+
+    /// Every tenant with its revision, which goes up whenever its network or plugins change.
+    pub async fn revisions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT id, revision FROM tenants")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get("id"), row.get("revision")))
+            .collect())
+    }
+
+    /// Whether a tenant exists.
+    pub async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT id FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Sets the secret the tenant's webhooks are signed with.
+    pub async fn set_webhook_secret(&self, tenant: &str, secret: &str) -> Result<(), StoreError> {
+        let _writer = self.writer().await;
+        let changed = sqlx::query("UPDATE tenants SET webhook_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(tenant)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::UnknownTenant(tenant.to_string()));
+        }
+        Ok(())
+    }
+
+    pub async fn webhook_secret(&self, tenant: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT webhook_secret FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|row| row.get::<Option<String>, _>("webhook_secret")))
+    }
+
+    /// Stores the tenant's network and policy (each as JSON) in place of the old ones.
+    pub async fn put_network(
+        &self,
+        tenant: &str,
+        network: &str,
+        policy: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        self.require_tenant(&mut tx, tenant).await?;
+        sqlx::query(
+            "INSERT INTO networks (tenant_id, network, policy, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id) DO UPDATE \
+             SET network = excluded.network, policy = excluded.policy, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(network)
+        .bind(policy)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        bump_revision(&mut tx, tenant).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The tenant's network and policy JSON, if it has loaded one.
+    pub async fn network(&self, tenant: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT network, policy FROM networks WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| (row.get("network"), row.get("policy"))))
+    }
+
+    /// Keeps an uploaded plugin version. Uploading the same bytes again changes nothing.
+    pub async fn add_plugin_version(
+        &self,
+        tenant: &str,
+        version: &PluginVersion,
+        wasm: &[u8],
+    ) -> Result<(), StoreError> {
+        let _writer = self.writer().await;
+        sqlx::query(
+            "INSERT INTO plugin_versions (tenant_id, name, version, kind, wasm, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, name, version) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(&version.name)
+        .bind(&version.version)
+        .bind(&version.kind)
+        .bind(wasm)
+        .bind(version.uploaded_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every uploaded plugin version of the tenant, by name, newest first.
+    pub async fn plugin_versions(&self, tenant: &str) -> Result<Vec<PluginVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, version, kind, uploaded_at FROM plugin_versions WHERE tenant_id = $1 \
+             ORDER BY name, uploaded_at DESC, version",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| PluginVersion {
+                name: row.get("name"),
+                version: row.get("version"),
+                kind: row.get("kind"),
+                uploaded_at: row.get("uploaded_at"),
+            })
+            .collect())
+    }
+
+    /// The bytes of one plugin version.
+    pub async fn plugin_wasm(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT wasm FROM plugin_versions WHERE tenant_id = $1 AND name = $2 AND version = $3",
+        )
+        .bind(tenant)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| row.get::<Vec<u8>, _>("wasm")))
+    }
+
+    /// Makes a plugin manifest (JSON) the tenant's live one; returns its revision.
+    pub async fn activate_plugins(&self, tenant: &str, manifest: &str) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        self.require_tenant(&mut tx, tenant).await?;
+        let revision = sqlx::query(
+            "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM plugin_activations \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_one(&mut *tx)
+        .await?
+        .get::<i64, _>("next");
+        sqlx::query(
+            "INSERT INTO plugin_activations (tenant_id, revision, manifest, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(revision)
+        .bind(manifest)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        bump_revision(&mut tx, tenant).await?;
+        tx.commit().await?;
+        Ok(revision)
+    }
+
+    /// The tenant's live plugin manifest: the newest activation not rolled back.
+    pub async fn active_plugins(&self, tenant: &str) -> Result<Option<Activation>, StoreError> {
+        active_plugins(&self.pool, tenant).await
+    }
+
+    /// Rolls back the live activation, so the one before it is live again. Returns what is live
+    /// now (`None`: no plugins), or [`StoreError::Invalid`] when nothing is active.
+    pub async fn rollback_plugins(&self, tenant: &str) -> Result<Option<Activation>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(live) = active_plugins(&mut *tx, tenant).await? else {
+            tx.rollback().await?;
+            return Err(StoreError::Invalid(
+                "no plugin activation is live, so there is nothing to roll back".into(),
+            ));
+        };
+        sqlx::query(
+            "UPDATE plugin_activations SET rolled_back_at = $1 \
+             WHERE tenant_id = $2 AND revision = $3",
+        )
+        .bind(now_ms())
+        .bind(tenant)
+        .bind(live.revision)
+        .execute(&mut *tx)
+        .await?;
+        bump_revision(&mut tx, tenant).await?;
+        let now = active_plugins(&mut *tx, tenant).await?;
+        tx.commit().await?;
+        Ok(now)
+    }
+}
+
+/// Takes `quantity` units of an order's hold at a node out of on hand and out of the
+/// reservation, closing the hold when nothing is left of it.
+async fn consume(
+    connection: &mut AnyConnection,
+    tenant: &str,
+    order_id: &str,
+    node: &str,
+    sku: &str,
+    quantity: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE inventory SET on_hand = on_hand - $1, reserved = reserved - $1 \
+         WHERE tenant_id = $2 AND node = $3 AND sku = $4",
+    )
+    .bind(quantity)
+    .bind(tenant)
+    .bind(node)
+    .bind(sku)
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query(
+        "UPDATE reservations SET quantity = quantity - $1 \
+         WHERE tenant_id = $2 AND order_id = $3 AND node = $4 AND sku = $5",
+    )
+    .bind(quantity)
+    .bind(tenant)
+    .bind(order_id)
+    .bind(node)
+    .bind(sku)
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query(
+        "DELETE FROM reservations WHERE tenant_id = $1 AND order_id = $2 AND node = $3 \
+         AND sku = $4 AND quantity <= 0",
+    )
+    .bind(tenant)
+    .bind(order_id)
+    .bind(node)
+    .bind(sku)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+async fn bump_revision(connection: &mut AnyConnection, tenant: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tenants SET revision = revision + 1 WHERE id = $1")
+        .bind(tenant)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+async fn active_plugins<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &str,
+) -> Result<Option<Activation>, StoreError> {
+    let row = sqlx::query(
+        "SELECT revision, manifest FROM plugin_activations \
+         WHERE tenant_id = $1 AND rolled_back_at IS NULL ORDER BY revision DESC LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|row| Activation {
+        revision: row.get("revision"),
+        manifest: row.get("manifest"),
+    }))
 }
 
 /// What a decision holds, read through a pool or inside a transaction.
@@ -519,4 +973,352 @@ async fn holds_of<'e>(
             quantity: row.get("quantity"),
         })
         .collect())
+}
+
+impl Store {
+    /// PostgreSQL: the decision, its reservations and the day's shipment counts in one
+    /// statement, so one round trip stores it. The statement is its own transaction; when a
+    /// hold does not fit, it divides by zero on purpose, which undoes all of it, and the short
+    /// hold is then looked up.
+    async fn commit_in_one_statement(
+        &self,
+        pending: &PendingDecision,
+    ) -> Result<Commit, StoreError> {
+        let PendingDecision {
+            tenant,
+            order_id,
+            decision,
+            holds,
+        } = pending;
+        let mut nodes: Vec<&str> = holds.iter().map(|hold| hold.node.as_str()).collect();
+        nodes.dedup();
+
+        // $1 tenant, $2 order, $3 decision, $4 time, $5 day, then node, SKU and quantity per
+        // hold, then the shipping nodes.
+        let mut held = Vec::new();
+        for at in 0..holds.len() {
+            let first = 3 * at + 6;
+            held.push(format!(
+                "(${first}::text, ${}::text, ${}::bigint)",
+                first + 1,
+                first + 2
+            ));
+        }
+        let shipping: Vec<String> = (0..nodes.len())
+            .map(|at| format!("(${}::text)", 3 * holds.len() + 6 + at))
+            .collect();
+        let wanted = holds.len();
+        let sql = if holds.is_empty() {
+            "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
+             SELECT $1, $2, 'routed', $3, $4 WHERE $5::text IS NOT NULL \
+             ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING 1 AS decided"
+                .to_string()
+        } else {
+            format!(
+                "WITH decided AS (\
+                   INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
+                   VALUES ($1, $2, 'routed', $3, $4) \
+                   ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING order_id), \
+                 wanted (node, sku, quantity) AS (VALUES {held}), \
+                 held AS (\
+                   UPDATE inventory i SET reserved = i.reserved + w.quantity \
+                   FROM wanted w, decided \
+                   WHERE i.tenant_id = $1 AND i.node = w.node AND i.sku = w.sku \
+                   AND i.on_hand - i.reserved - i.safety_stock >= w.quantity \
+                   RETURNING i.node, i.sku, w.quantity), \
+                 kept AS (\
+                   INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
+                   SELECT $1, $2, node, sku, quantity FROM held), \
+                 loaded AS (\
+                   INSERT INTO node_load (tenant_id, node, day, shipments) \
+                   SELECT $1, s.node, $5, 1 FROM (VALUES {shipping}) AS s (node), decided \
+                   ON CONFLICT (tenant_id, node, day) \
+                   DO UPDATE SET shipments = node_load.shipments + 1) \
+                 SELECT 1 AS decided FROM decided \
+                 WHERE 1 / (CASE WHEN (SELECT COUNT(*) FROM held) = {wanted} \
+                   OR NOT EXISTS (SELECT 1 FROM decided) THEN 1 ELSE 0 END) = 1",
+                held = held.join(", "),
+                shipping = shipping.join(", "),
+            )
+        };
+        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let mut query = sqlx::query(&sql)
+            .bind(tenant)
+            .bind(order_id)
+            .bind(decision)
+            .bind(now_ms())
+            .bind(day);
+        for hold in holds {
+            query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
+        }
+        for node in &nodes {
+            query = query.bind(*node);
+        }
+        match query.fetch_optional(&self.pool).await {
+            Ok(Some(_)) => Ok(Commit::Stored),
+            Ok(None) => {
+                let stored = self.decision(tenant, order_id).await?;
+                Ok(Commit::AlreadyDecided {
+                    decision: stored.map(|s| s.decision).unwrap_or_default(),
+                })
+            }
+            Err(error) if division_by_zero(&error) => {
+                // Which hold is short, as the database sees it now.
+                let skus: Vec<&str> = holds.iter().map(|hold| hold.sku.as_str()).collect();
+                let positions = self.inventory_of(tenant, &skus).await?;
+                for hold in holds {
+                    let available = positions
+                        .iter()
+                        .find(|p| p.node == hold.node && p.sku == hold.sku)
+                        .map_or(0, Position::available);
+                    if available < hold.quantity {
+                        return Ok(Commit::Short {
+                            hold: hold.clone(),
+                            available,
+                        });
+                    }
+                }
+                // Stock came back in the meantime; the caller decides again either way.
+                Ok(Commit::Short {
+                    hold: holds[0].clone(),
+                    available: 0,
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn division_by_zero(error: &sqlx::Error) -> bool {
+    let code = error.as_database_error().and_then(|e| e.code());
+    code.as_deref() == Some("22012")
+}
+
+/// A decision waiting to be stored.
+struct PendingDecision {
+    tenant: String,
+    order_id: String,
+    decision: String,
+    /// Sorted by node and SKU.
+    holds: Vec<Hold>,
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<Commit, StoreError>>;
+
+/// The most decisions one SQLite transaction takes.
+const MAX_BATCH: usize = 128;
+
+/// SQLite's writer: takes every decision waiting, commits them in one transaction, answers
+/// each. Runs until the store's last handle is gone.
+async fn write_batches(
+    store: Store,
+    mut queue: tokio::sync::mpsc::Receiver<(PendingDecision, Reply)>,
+) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let outcomes = store.commit_batch(&batch).await;
+        for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+    }
+}
+
+impl Store {
+    /// One transaction for a batch of decisions, a savepoint each. If the transaction itself
+    /// fails, every decision in it fails and nothing of it is stored.
+    async fn commit_batch(
+        &self,
+        batch: &[(PendingDecision, Reply)],
+    ) -> Vec<Result<Commit, StoreError>> {
+        let failed = |error: &sqlx::Error| {
+            (0..batch.len())
+                .map(|_| {
+                    Err(StoreError::Invalid(format!(
+                        "the decision was not stored: {error}"
+                    )))
+                })
+                .collect()
+        };
+        let mut tx = match self.begin_write().await {
+            Ok(tx) => tx,
+            Err(StoreError::Database(error)) => return failed(&error),
+            Err(other) => return vec![Err(other)],
+        };
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (pending, _) in batch {
+            let outcome = async {
+                let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
+                match commit_one(&mut savepoint, pending).await {
+                    Ok(Commit::Stored) => {
+                        savepoint.commit().await?;
+                        Ok(Commit::Stored)
+                    }
+                    Ok(other) => {
+                        savepoint.rollback().await?;
+                        Ok(other)
+                    }
+                    Err(error) => {
+                        savepoint.rollback().await?;
+                        Err(error)
+                    }
+                }
+            }
+            .await;
+            outcomes.push(outcome);
+        }
+        match tx.commit().await {
+            Ok(()) => outcomes,
+            Err(error) => failed(&error),
+        }
+    }
+}
+
+fn is_deadlock(error: &sqlx::Error) -> bool {
+    let code = error.as_database_error().and_then(|e| e.code());
+    matches!(code.as_deref(), Some("40P01") | Some("40001"))
+}
+
+/// Stores one decision inside an open transaction: the decision row, its reservations and
+/// today's shipment counts. Anything but `Stored` leaves the transaction to be rolled back.
+async fn commit_one(
+    connection: &mut AnyConnection,
+    pending: &PendingDecision,
+) -> Result<Commit, StoreError> {
+    let PendingDecision {
+        tenant,
+        order_id,
+        decision,
+        holds,
+    } = pending;
+
+    // The decision row first: a second decision for the order stops here.
+    let inserted = sqlx::query(
+        "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
+         VALUES ($1, $2, 'routed', $3, $4) ON CONFLICT (tenant_id, order_id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(order_id)
+    .bind(decision)
+    .bind(now_ms())
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let stored =
+            sqlx::query("SELECT decision FROM decisions WHERE tenant_id = $1 AND order_id = $2")
+                .bind(tenant)
+                .bind(order_id)
+                .fetch_optional(&mut *connection)
+                .await?;
+        return Ok(Commit::AlreadyDecided {
+            decision: stored.map(|row| row.get("decision")).unwrap_or_default(),
+        });
+    }
+    if holds.is_empty() {
+        return Ok(Commit::Stored);
+    }
+
+    // Every hold in one conditional UPDATE: a row changes only while its available to promise
+    // covers the hold, so fewer rows changed than there are holds means one came up short.
+    let mut update = String::from("UPDATE inventory SET reserved = reserved + CASE");
+    let mut covered = String::new();
+    for at in 0..holds.len() {
+        let (node, sku, quantity) = (3 * at + 2, 3 * at + 3, 3 * at + 4);
+        update.push_str(&format!(
+            " WHEN node = ${node} AND sku = ${sku} THEN ${quantity}"
+        ));
+        if at > 0 {
+            covered.push_str(" OR ");
+        }
+        // Each alternative names the whole primary key, so both databases find its row by
+        // the index instead of scanning the tenant's stock.
+        covered.push_str(&format!(
+            "(tenant_id = $1 AND node = ${node} AND sku = ${sku} \
+             AND on_hand - reserved - safety_stock >= ${quantity})"
+        ));
+    }
+    update.push_str(&format!(" END WHERE {covered} RETURNING node, sku"));
+    let mut query = sqlx::query(&update).bind(tenant);
+    for hold in holds {
+        query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
+    }
+    let changed = query.fetch_all(&mut *connection).await?;
+    if changed.len() < holds.len() {
+        // A hold whose row did not change still shows what it has available.
+        let short = holds.iter().find(|hold| {
+            !changed.iter().any(|row| {
+                row.get::<String, _>("node") == hold.node && row.get::<String, _>("sku") == hold.sku
+            })
+        });
+        let hold = short.unwrap_or(&holds[0]).clone();
+        let row = sqlx::query(
+            "SELECT on_hand - reserved - safety_stock AS available FROM inventory \
+             WHERE tenant_id = $1 AND node = $2 AND sku = $3",
+        )
+        .bind(tenant)
+        .bind(&hold.node)
+        .bind(&hold.sku)
+        .fetch_optional(&mut *connection)
+        .await?;
+        let available = row.map_or(0, |row| row.get::<i64, _>("available").max(0));
+        return Ok(Commit::Short { hold, available });
+    }
+
+    // The reservations, in one statement.
+    let mut insert =
+        String::from("INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) VALUES ");
+    for at in 0..holds.len() {
+        if at > 0 {
+            insert.push_str(", ");
+        }
+        let first = 3 * at + 3;
+        insert.push_str(&format!(
+            "($1, $2, ${}, ${}, ${})",
+            first,
+            first + 1,
+            first + 2
+        ));
+    }
+    let mut query = sqlx::query(&insert).bind(tenant).bind(order_id);
+    for hold in holds {
+        query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
+    }
+    query.execute(&mut *connection).await?;
+
+    // Each node that ships takes one more shipment today.
+    let mut nodes: Vec<&str> = holds.iter().map(|hold| hold.node.as_str()).collect();
+    nodes.dedup();
+    let mut load = String::from("INSERT INTO node_load (tenant_id, node, day, shipments) VALUES ");
+    for at in 0..nodes.len() {
+        if at > 0 {
+            load.push_str(", ");
+        }
+        load.push_str(&format!("($1, ${}, $2, 1)", at + 3));
+    }
+    load.push_str(
+        " ON CONFLICT (tenant_id, node, day) DO UPDATE SET shipments = node_load.shipments + 1",
+    );
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut query = sqlx::query(&load).bind(tenant).bind(day);
+    for node in nodes {
+        query = query.bind(node);
+    }
+    query.execute(&mut *connection).await?;
+    Ok(Commit::Stored)
+}
+
+fn position_of(row: &sqlx::any::AnyRow) -> Position {
+    Position {
+        node: row.get("node"),
+        sku: row.get("sku"),
+        on_hand: row.get("on_hand"),
+        reserved: row.get("reserved"),
+        safety_stock: row.get("safety_stock"),
+    }
 }

@@ -1,5 +1,8 @@
 //! Helpers shared by the whole-system tests: where the repository is, and running the
-//! `switchyard` binary as a user would.
+//! `switchyard` binary as a user would, and ([`server`]) running `switchyard serve` and talking
+//! to it.
+
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use switchyard::store::{Backend, Commit, EventKind, Hold, Position, Store};
+use switchyard::store::{Backend, Commit, Event, EventKind, Hold, Position, Store};
+use switchyard_tests::server::PgSchema;
 
 /// A fresh SQLite store in a temporary directory.
 async fn sqlite() -> (Store, tempfile::TempDir) {
@@ -17,60 +18,15 @@ async fn sqlite() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
-/// A fresh PostgreSQL store: a new schema on the local server, so tests never see each other's
-/// rows. The schema is dropped when the test passes.
-async fn postgres() -> (Store, Schema) {
-    let base = std::env::var("SWITCHYARD_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("switchyard_test_{}_{}", std::process::id(), rand_suffix());
-    let admin = admin_pool(&base).await;
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
+/// A fresh PostgreSQL store in a schema of its own on the local server, so tests never see
+/// each other's rows. The schema is dropped with the returned value.
+async fn postgres() -> (Store, PgSchema) {
+    let schema = PgSchema::new().await;
+    let store = Store::open(&schema.url)
         .await
-        .expect("the PostgreSQL server on 127.0.0.1:5432 takes a new schema");
-    let url = format!("{base}?options=-c%20search_path%3D{schema}");
-    let store = Store::open(&url).await.expect("the PostgreSQL store opens");
+        .expect("the PostgreSQL store opens");
     assert_eq!(store.backend(), Backend::Postgres);
-    (
-        store,
-        Schema {
-            admin,
-            name: schema,
-        },
-    )
-}
-
-/// A test's PostgreSQL schema.
-struct Schema {
-    admin: sqlx::AnyPool,
-    name: String,
-}
-
-impl Schema {
-    async fn drop(self) {
-        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .execute(&self.admin)
-            .await
-            .expect("the test schema drops");
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    nanos * 1000 + NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// A plain connection to the server, for making schemas.
-async fn admin_pool(url: &str) -> sqlx::AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::AnyPool::connect(url)
-        .await
-        .expect("the PostgreSQL server on 127.0.0.1:5432 is up")
+    (store, schema)
 }
 
 fn position(node: &str, sku: &str, on_hand: i64, safety_stock: i64) -> Position {
@@ -212,7 +168,7 @@ async fn inventory_events_apply_once(store: Store) {
         let store = store.clone();
         async move {
             store
-                .apply_event("acme", id, EventKind::Receipt, "DC-GA", "SKU-3", 4)
+                .apply_event("acme", &event(id, EventKind::Receipt, "DC-GA", "SKU-3", 4))
                 .await
                 .unwrap()
         }
@@ -226,11 +182,17 @@ async fn inventory_events_apply_once(store: Store) {
         .await
         .unwrap();
     let refused = store
-        .apply_event("acme", "EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -2)
+        .apply_event(
+            "acme",
+            &event("EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -2),
+        )
         .await;
     assert!(refused.is_err());
     let allowed = store
-        .apply_event("acme", "EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -1)
+        .apply_event(
+            "acme",
+            &event("EV-2", EventKind::Adjustment, "DC-GA", "SKU-3", -1),
+        )
         .await;
     assert!(allowed.unwrap(), "the refused event was not recorded");
     assert_eq!(store.inventory("acme").await.unwrap()[0].on_hand, 3);
@@ -285,9 +247,8 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let (store, schema) = super::postgres().await;
+                    let (store, _schema) = super::postgres().await;
                     super::$name(store).await;
-                    schema.drop().await;
                 }
             )*
         }
@@ -301,3 +262,14 @@ on_both_databases!(
     inventory_events_apply_once,
     keys_belong_to_one_tenant,
 );
+
+fn event(id: &str, kind: EventKind, node: &str, sku: &str, quantity: i64) -> Event {
+    Event {
+        id: id.into(),
+        kind,
+        node: node.into(),
+        sku: sku.into(),
+        quantity,
+        order_id: None,
+    }
+}

@@ -131,7 +131,7 @@ impl Manifest {
         Ok(manifest)
     }
 
-    fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), String> {
         if self.candidates == 0 {
             return Err("field `candidates`: must be at least 1".into());
         }

@@ -111,21 +111,7 @@ impl Runtime {
         config: &str,
         limits: Limits,
     ) -> Result<LoadedPlugin, LoadError> {
-        let kind = handshake::inspect(bytes)?;
-        let hash = content_hash(bytes);
-        let component = self.component(bytes, &hash)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(link_error)?;
-        let pre = match kind {
-            PluginKind::Constraint => Pre::Constraint(
-                constraint::ConstraintPre::new(pre).map_err(|e| missing_export(kind, e))?,
-            ),
-            PluginKind::Scorer => {
-                Pre::Scorer(scorer::ScorerPre::new(pre).map_err(|e| missing_export(kind, e))?)
-            }
-        };
+        let (kind, hash, pre) = self.link(bytes)?;
         let plugin = LoadedPlugin {
             name: name.into(),
             version: hash[..VERSION_DIGITS].into(),
@@ -144,6 +130,33 @@ impl Runtime {
         };
         checked.map_err(|failure| LoadError::SampleRun(failure.message))?;
         Ok(plugin)
+    }
+
+    /// Checks that `bytes` are a plugin this host can run: the handshake, compiling (or the
+    /// cache) and linking, but not the sample run, which needs the tenant's configuration.
+    pub fn check(&self, bytes: &[u8]) -> Result<PluginKind, LoadError> {
+        self.link(bytes).map(|(kind, _, _)| kind)
+    }
+
+    /// Handshake, compile and link: the plugin's world, its content hash and its pre-linked
+    /// component.
+    fn link(&self, bytes: &[u8]) -> Result<(PluginKind, String, Pre), LoadError> {
+        let kind = handshake::inspect(bytes)?;
+        let hash = content_hash(bytes);
+        let component = self.component(bytes, &hash)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(link_error)?;
+        let pre = match kind {
+            PluginKind::Constraint => Pre::Constraint(
+                constraint::ConstraintPre::new(pre).map_err(|e| missing_export(kind, e))?,
+            ),
+            PluginKind::Scorer => {
+                Pre::Scorer(scorer::ScorerPre::new(pre).map_err(|e| missing_export(kind, e))?)
+            }
+        };
+        Ok((kind, hash, pre))
     }
 
     /// The compiled component, from the cache when it holds this content for this engine.
