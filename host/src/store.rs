@@ -430,10 +430,10 @@ impl Store {
     /// today for each node it holds stock at. See [`Commit`].
     ///
     /// On SQLite, decisions arriving together are committed together: one writer takes every
-    /// decision waiting for it into one transaction, each inside a savepoint of its own, so
-    /// each is still all or nothing and is acknowledged only once the transaction commits. On
-    /// PostgreSQL each decision is its own transaction, and the server groups their log
-    /// flushes itself.
+    /// decision waiting for it into one transaction; a decision that does not fit undoes its
+    /// own changes, so each is still all or nothing, and each is acknowledged only once the
+    /// transaction commits. On PostgreSQL each decision is one statement, its own transaction,
+    /// and the server groups their log flushes itself.
     pub async fn commit_decision(
         &self,
         tenant: &str,
@@ -1130,13 +1130,13 @@ async fn write_batches(
 }
 
 impl Store {
-    /// One transaction for a batch of decisions, a savepoint each. If the transaction itself
-    /// fails, every decision in it fails and nothing of it is stored.
+    /// One transaction for a batch of decisions. If a statement or the commit fails, every
+    /// decision in the batch fails and nothing of it is stored.
     async fn commit_batch(
         &self,
         batch: &[(PendingDecision, Reply)],
     ) -> Vec<Result<Commit, StoreError>> {
-        let failed = |error: &sqlx::Error| {
+        let failed = |error: &dyn std::fmt::Display| {
             (0..batch.len())
                 .map(|_| {
                     Err(StoreError::Invalid(format!(
@@ -1147,30 +1147,18 @@ impl Store {
         };
         let mut tx = match self.begin_write().await {
             Ok(tx) => tx,
-            Err(StoreError::Database(error)) => return failed(&error),
-            Err(other) => return vec![Err(other)],
+            Err(error) => return failed(&error),
         };
         let mut outcomes = Vec::with_capacity(batch.len());
         for (pending, _) in batch {
-            let outcome = async {
-                let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-                match commit_one(&mut savepoint, pending).await {
-                    Ok(Commit::Stored) => {
-                        savepoint.commit().await?;
-                        Ok(Commit::Stored)
-                    }
-                    Ok(other) => {
-                        savepoint.rollback().await?;
-                        Ok(other)
-                    }
-                    Err(error) => {
-                        savepoint.rollback().await?;
-                        Err(error)
-                    }
+            match commit_one(&mut tx, pending).await {
+                Ok(outcome) => outcomes.push(Ok(outcome)),
+                // A decision half written cannot be taken out alone: none of the batch stays.
+                Err(error) => {
+                    let _ = tx.rollback().await;
+                    return failed(&error);
                 }
             }
-            .await;
-            outcomes.push(outcome);
         }
         match tx.commit().await {
             Ok(()) => outcomes,
@@ -1184,8 +1172,10 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
     matches!(code.as_deref(), Some("40P01") | Some("40001"))
 }
 
-/// Stores one decision inside an open transaction: the decision row, its reservations and
-/// today's shipment counts. Anything but `Stored` leaves the transaction to be rolled back.
+/// Stores one decision inside SQLite's open batch transaction: the decision row, its
+/// reservations and today's shipment counts. A decision that is not `Stored` leaves the
+/// transaction as it found it (a short hold undoes what it changed), so the batch goes on; an
+/// error leaves it half written, and the batch is rolled back.
 async fn commit_one(
     connection: &mut AnyConnection,
     pending: &PendingDecision,
@@ -1250,12 +1240,32 @@ async fn commit_one(
     }
     let changed = query.fetch_all(&mut *connection).await?;
     if changed.len() < holds.len() {
-        // A hold whose row did not change still shows what it has available.
-        let short = holds.iter().find(|hold| {
-            !changed.iter().any(|row| {
+        // Undo what did fit, and the decision row, so the transaction is as it was.
+        let is_changed = |hold: &Hold| {
+            changed.iter().any(|row| {
                 row.get::<String, _>("node") == hold.node && row.get::<String, _>("sku") == hold.sku
             })
-        });
+        };
+        for hold in holds.iter().filter(|hold| is_changed(hold)) {
+            sqlx::query(
+                "UPDATE inventory SET reserved = reserved - $1 \
+                 WHERE tenant_id = $2 AND node = $3 AND sku = $4",
+            )
+            .bind(hold.quantity)
+            .bind(tenant)
+            .bind(&hold.node)
+            .bind(&hold.sku)
+            .execute(&mut *connection)
+            .await?;
+        }
+        sqlx::query("DELETE FROM decisions WHERE tenant_id = $1 AND order_id = $2")
+            .bind(tenant)
+            .bind(order_id)
+            .execute(&mut *connection)
+            .await?;
+
+        // A hold whose row did not change still shows what it has available.
+        let short = holds.iter().find(|hold| !is_changed(hold));
         let hold = short.unwrap_or(&holds[0]).clone();
         let row = sqlx::query(
             "SELECT on_hand - reserved - safety_stock AS available FROM inventory \
