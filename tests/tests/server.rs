@@ -254,6 +254,50 @@ fn an_order_goes_from_quote_to_shipment(database: Database) {
     assert_eq!(second.body["applied"], false);
     let at = ("DC-NJ".to_string(), "SKU-0095".to_string());
     assert_eq!(on_hand(&server)[&at], stock_after[&at] + 5);
+
+    // Picks and shipments name the order whose hold they act on.
+    let routed = server.call("POST", "/v1/orders", Some(&key), &chicago("SO-3"));
+    assert_eq!(routed.status, 201);
+    let hold = &routed.body["reservations"][0];
+    let at = (
+        hold["node"].as_str().unwrap().to_string(),
+        hold["sku"].as_str().unwrap().to_string(),
+    );
+    let event = |id: &str, kind: &str, quantity: i64| json!({"id": id, "kind": kind, "node": at.0, "sku": at.1, "quantity": quantity, "order_id": "SO-3"});
+    let before = on_hand(&server)[&at];
+    let picked = server.call(
+        "POST",
+        "/v1/inventory/events",
+        Some(&key),
+        &event("EV-2", "pick_confirm", 1),
+    );
+    assert_eq!(picked.body["applied"], true, "{}", picked.text);
+    assert_eq!(
+        on_hand(&server)[&at],
+        before,
+        "a pick moves nothing out of on hand"
+    );
+    let too_many = server.call(
+        "POST",
+        "/v1/inventory/events",
+        Some(&key),
+        &event("EV-3", "ship", 2),
+    );
+    assert_eq!(too_many.status, 422, "{}", too_many.text);
+    let shipped = server.call(
+        "POST",
+        "/v1/inventory/events",
+        Some(&key),
+        &event("EV-4", "ship", 1),
+    );
+    assert_eq!(shipped.body["applied"], true, "{}", shipped.text);
+    assert_eq!(on_hand(&server)[&at], before - 1);
+    assert!(
+        !reserved(&server, &key).contains_key(&at),
+        "the shipped hold is closed"
+    );
+    let record = server.call("GET", "/v1/orders/SO-3", Some(&key), &Value::Null);
+    assert_eq!(record.body["reservations"].as_array().unwrap().len(), 2);
 }
 
 /// Thirty orders race for five units: five are routed, the rest are unfulfillable, and the
