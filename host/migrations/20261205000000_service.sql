@@ -37,13 +37,16 @@ CREATE TABLE plugin_activations (
     PRIMARY KEY (tenant_id, revision)
 );
 
--- Shipments a node took on a day (UTC), for capacity.
+-- Shipments a node took on a day (UTC), for capacity: the sum over the node's slots. Every
+-- decision counts one at each node it ships from, so a busy node's count is spread over a few
+-- rows that concurrent decisions pick at random, instead of one row they all queue for.
 CREATE TABLE node_load (
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     node TEXT NOT NULL,
     day TEXT NOT NULL,
+    slot BIGINT NOT NULL,
     shipments BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, node, day)
+    PRIMARY KEY (tenant_id, node, day, slot)
 );
 
 -- Picks and shipments name the order whose reservation they act on.

@@ -231,6 +231,49 @@ async fn keys_belong_to_one_tenant(store: Store) {
     assert!(store.create_tenant("bad id!", "x").await.is_err());
 }
 
+/// Every stored decision counts one shipment today at each node it ships from, however the
+/// count is spread over rows; a replayed or short decision counts nothing.
+async fn decisions_count_shipments_per_node(store: Store) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store
+        .replace_inventory(
+            "acme",
+            &[
+                position("DC-NJ", "SKU-1", 50, 0),
+                position("DC-TX", "SKU-2", 50, 0),
+            ],
+        )
+        .await
+        .unwrap();
+    for at in 0..12 {
+        let holds = [hold("DC-NJ", "SKU-1", 1), hold("DC-TX", "SKU-2", 1)];
+        let holds = if at % 3 == 0 { &holds[..] } else { &holds[..1] };
+        let outcome = store
+            .commit_decision("acme", &format!("SO-{at}"), "{}", holds)
+            .await
+            .unwrap();
+        assert_eq!(outcome, Commit::Stored);
+    }
+    let replayed = store
+        .commit_decision("acme", "SO-0", "{}", &[hold("DC-NJ", "SKU-1", 1)])
+        .await
+        .unwrap();
+    assert!(matches!(replayed, Commit::AlreadyDecided { .. }));
+    let short = store
+        .commit_decision("acme", "SO-99", "{}", &[hold("DC-TX", "SKU-2", 999)])
+        .await
+        .unwrap();
+    assert!(matches!(short, Commit::Short { .. }));
+
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut load = store.node_load("acme", &day).await.unwrap();
+    load.sort();
+    assert_eq!(
+        load,
+        vec![("DC-NJ".to_string(), 12), ("DC-TX".to_string(), 4)]
+    );
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -256,6 +299,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    decisions_count_shipments_per_node,
     scarce_stock_is_never_over_reserved,
     an_order_decided_twice_reserves_once,
     a_decision_is_stored_whole_or_not_at_all,
