@@ -481,8 +481,14 @@ fn bad_input_is_a_4xx_problem(database: Database) {
     assert_eq!(garbage.status, 422, "{}", garbage.text);
     assert!(garbage.body["detail"].as_str().unwrap().contains("junk"));
 
-    // Nothing bad was stored, and the server still routes.
+    // Nothing bad was stored, the orders that could not be routed were counted, and the
+    // server still routes.
     assert!(reserved(&server, &key).is_empty());
+    let metrics = server.call("GET", "/metrics", None, &Value::Null).text;
+    assert!(
+        metrics.contains(r#"switchyard_decisions_total{tenant="acme",outcome="invalid"} 2"#),
+        "{metrics}"
+    );
     assert_eq!(
         server
             .call("POST", "/v1/orders", Some(&key), &chicago("E-7"))

@@ -24,7 +24,8 @@ pub struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {
     pub tenant: String,
-    /// `routed`, `replayed`, `unfulfillable`, `quoted` or `failed`.
+    /// `routed`, `replayed`, `unfulfillable` or `quoted`; `invalid` for an order that cannot
+    /// be routed as sent, `failed` when a fail-closed plugin failed or stock kept moving.
     pub outcome: &'static str,
 }
 
@@ -44,7 +45,8 @@ pub struct ReservationLabels {
 pub struct PluginLabels {
     pub tenant: String,
     pub plugin: String,
-    /// `ran` or `skipped` (failed, fail-open).
+    /// `ran`, `skipped` (failed, fail-open) or `failed` (failed, fail-closed: the decision
+    /// failed with it).
     pub outcome: &'static str,
 }
 
@@ -159,6 +161,17 @@ impl Metrics {
                 .get_or_create(&labels)
                 .inc_by(run.fuel_used);
         }
+    }
+
+    /// Counts a fail-closed plugin's failure, which fails its decision.
+    pub fn plugin_failed(&self, tenant: &str, plugin: &str) {
+        self.plugin_calls
+            .get_or_create(&PluginLabels {
+                tenant: tenant.to_string(),
+                plugin: plugin.to_string(),
+                outcome: "failed",
+            })
+            .inc();
     }
 
     pub fn decided(&self, tenant: &str, outcome: &'static str) {

@@ -252,14 +252,21 @@ async fn decide(
         })
         .observe(started.elapsed().as_secs_f64());
     let decision = decided.map_err(|error| match &error {
-        RouteError::Plugin(failure) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "plugin-failed",
-            "A plugin failed",
-            failure.to_string(),
-        )
-        .with_field(error.field()),
-        _ => Problem::invalid(Some(error.field()), error.to_string()),
+        RouteError::Plugin(failure) => {
+            state.metrics.plugin_failed(&tenant.id, &failure.plugin);
+            state.metrics.decided(&tenant.id, "failed");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "plugin-failed",
+                "A plugin failed",
+                failure.to_string(),
+            )
+            .with_field(error.field())
+        }
+        _ => {
+            state.metrics.decided(&tenant.id, "invalid");
+            Problem::invalid(Some(error.field()), error.to_string())
+        }
     })?;
     state.metrics.plugins_ran(&tenant.id, &decision);
     Ok(decision)
