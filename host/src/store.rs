@@ -9,7 +9,7 @@
 //! its reservations are written in one transaction keyed by the order id, so routing an order
 //! twice reserves once, and a crash leaves either both or neither.
 //!
-//! This is the storage layer of the HTTP service; the service itself is built on top of it.
+//! The HTTP service ([`crate::server`]) stands on this layer.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -280,16 +280,21 @@ impl Tenants {
     pub async fn sync(&self) -> Result<(), Problem> {
         let revisions: HashMap<String, i64> = self.store.revisions().await?.into_iter().collect();
         let cached: Vec<Arc<Tenant>> = self.read_live().values().cloned().collect();
+        // One tenant that fails to load keeps its last copy here; the others go on.
         for tenant in cached {
-            match revisions.get(&tenant.id) {
+            let synced = match revisions.get(&tenant.id) {
                 Some(&revision) if revision != tenant.revision => {
                     info!(tenant = %tenant.id, revision, "tenant changed; reloading");
-                    self.reload(&tenant.id).await?;
+                    self.reload(&tenant.id).await.map(|_| ())
                 }
-                Some(_) => self.refresh_stock(&tenant).await?,
+                Some(_) => self.refresh_stock(&tenant).await,
                 None => {
                     self.write_live().remove(&tenant.id);
+                    Ok(())
                 }
+            };
+            if let Err(problem) = synced {
+                warn!(tenant = %tenant.id, cause = %problem.detail, "tenant sync failed");
             }
         }
         Ok(())
