@@ -706,13 +706,13 @@ impl Store {
             .collect())
     }
 
-    /// Whether a tenant exists.
-    pub async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT id FROM tenants WHERE id = $1")
+    /// A tenant's revision; `None` when there is no such tenant.
+    pub async fn revision(&self, tenant: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT revision FROM tenants WHERE id = $1")
             .bind(tenant)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.is_some())
+        Ok(row.map(|row| row.get("revision")))
     }
 
     /// Sets the secret the tenant's webhooks are signed with.

@@ -50,7 +50,7 @@ pub async fn create_tenant(
     State(state): State<AppState>,
     Json(body): Json<NewTenant>,
 ) -> Result<(StatusCode, axum::Json<CreatedTenant>), Problem> {
-    if state.store.tenant_exists(&body.id).await? {
+    if state.store.revision(&body.id).await?.is_some() {
         return Err(Problem::conflict(format!("tenant `{}` exists", body.id)).with_field("id"));
     }
     let name = if body.name.is_empty() {
@@ -167,7 +167,7 @@ pub const DEMO_TENANT: &str = "demo";
 /// keeps its API key in `demo-key` in the data directory.
 pub async fn ensure_demo(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
     let key_file = data_dir.join("demo-key");
-    if state.store.tenant_exists(DEMO_TENANT).await? {
+    if state.store.revision(DEMO_TENANT).await?.is_some() {
         info!(key_file = %key_file.display(), "demo tenant ready");
         return Ok(());
     }

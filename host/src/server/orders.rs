@@ -104,10 +104,13 @@ pub async fn route_and_reserve(
                 continue;
             }
             state.metrics.decided(tenant, "unfulfillable");
-            return Ok((
-                StatusCode::OK,
-                record(&order.id, "unfulfillable", &decision, &[])?,
-            ));
+            let answer = record(
+                &order.id,
+                "unfulfillable".into(),
+                to_json(&decision)?,
+                Vec::new(),
+            )?;
+            return Ok((StatusCode::OK, axum::Json(answer)));
         };
 
         // The units each node ships, by SKU.
@@ -126,7 +129,7 @@ pub async fn route_and_reserve(
             })
             .collect();
 
-        let json = serde_json::to_string(&decision).map_err(Problem::internal)?;
+        let json = to_json(&decision)?;
         let reservations = |outcome| ReservationLabels {
             tenant: tenant.to_string(),
             outcome,
@@ -152,17 +155,8 @@ pub async fn route_and_reserve(
                     })
                     .inc_by(units);
                 state.metrics.decided(tenant, "routed");
-                let decision = RawValue::from_string(json).map_err(Problem::internal)?;
-                return Ok((
-                    StatusCode::CREATED,
-                    axum::Json(OrderRecord {
-                        order_id: order.id.to_string(),
-                        status: "routed".into(),
-                        replayed: false,
-                        reservations: holds.into_iter().map(HoldView::from).collect(),
-                        decision,
-                    }),
-                ));
+                let answer = record(&order.id, "routed".into(), json, holds)?;
+                return Ok((StatusCode::CREATED, axum::Json(answer)));
             }
             Commit::AlreadyDecided { .. } => {
                 state.metrics.decided(tenant, "replayed");
@@ -214,7 +208,7 @@ pub async fn quote_order(
     let id = order.id.clone();
     let decision = decide(&state, &live, Arc::new(order)).await?;
     state.metrics.decided(&tenant, "quoted");
-    record(&id, "quoted", &decision, &[])
+    record(&id, "quoted".into(), to_json(&decision)?, Vec::new()).map(axum::Json)
 }
 
 /// Decides on the tenant's current view, with its plugins (off the async threads, since a
@@ -272,20 +266,24 @@ async fn decide(
     Ok(decision)
 }
 
+/// A decision's JSON, its status and its holds as the API answers them.
 fn record(
     order_id: &str,
-    status: &str,
-    decision: &Decision,
-    holds: &[Hold],
-) -> Result<axum::Json<OrderRecord>, Problem> {
-    let json = serde_json::to_string(decision).map_err(Problem::internal)?;
-    Ok(axum::Json(OrderRecord {
+    status: String,
+    decision: String,
+    holds: Vec<Hold>,
+) -> Result<OrderRecord, Problem> {
+    Ok(OrderRecord {
         order_id: order_id.to_string(),
-        status: status.into(),
+        status,
         replayed: false,
-        reservations: holds.iter().cloned().map(HoldView::from).collect(),
-        decision: RawValue::from_string(json).map_err(Problem::internal)?,
-    }))
+        reservations: holds.into_iter().map(HoldView::from).collect(),
+        decision: RawValue::from_string(decision).map_err(Problem::internal)?,
+    })
+}
+
+fn to_json(decision: &Decision) -> Result<String, Problem> {
+    serde_json::to_string(decision).map_err(Problem::internal)
 }
 
 async fn read_record(
@@ -299,13 +297,7 @@ async fn read_record(
         .await?
         .ok_or_else(|| Problem::not_found(format!("no decision for order `{order_id}`")))?;
     let holds = state.store.holds(tenant, order_id).await?;
-    Ok(OrderRecord {
-        order_id: order_id.to_string(),
-        status: stored.status,
-        replayed: false,
-        reservations: holds.into_iter().map(HoldView::from).collect(),
-        decision: RawValue::from_string(stored.decision).map_err(Problem::internal)?,
-    })
+    record(order_id, stored.status, stored.decision, holds)
 }
 
 /// An order's stored decision with its explanation and what it still holds.
@@ -341,9 +333,7 @@ pub async fn cancel_order(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
 ) -> Result<axum::Json<OrderRecord>, Problem> {
-    Span::current().record("order_id", order_id.as_str());
-    let cancelled = state.store.cancel(&tenant, &order_id).await?;
-    finish(&state, &tenant, &order_id, cancelled, "cancelled").await
+    close(&state, &tenant, &order_id, "cancelled").await
 }
 
 /// Confirms that a routed order shipped: its reserved units leave on hand.
@@ -360,19 +350,22 @@ pub async fn ship_order(
     State(state): State<AppState>,
     Path(order_id): Path<String>,
 ) -> Result<axum::Json<OrderRecord>, Problem> {
-    Span::current().record("order_id", order_id.as_str());
-    let shipped = state.store.confirm_shipment(&tenant, &order_id).await?;
-    finish(&state, &tenant, &order_id, shipped, "shipped").await
+    close(&state, &tenant, &order_id, "shipped").await
 }
 
-/// The answer after a cancel or a shipment: the record, or why nothing changed.
-async fn finish(
+/// Cancels an order or confirms its shipment, then rereads the stock of the SKUs it held.
+async fn close(
     state: &AppState,
     tenant: &str,
     order_id: &str,
-    changed: bool,
     became: &str,
 ) -> Result<axum::Json<OrderRecord>, Problem> {
+    Span::current().record("order_id", order_id);
+    let held = state.store.holds(tenant, order_id).await?;
+    let changed = match became {
+        "shipped" => state.store.confirm_shipment(tenant, order_id).await?,
+        _ => state.store.cancel(tenant, order_id).await?,
+    };
     let record = read_record(state, tenant, order_id).await?;
     if !changed {
         return Err(Problem::conflict(format!(
@@ -380,7 +373,8 @@ async fn finish(
             record.status
         )));
     }
+    let skus: Vec<&str> = held.iter().map(|hold| hold.sku.as_str()).collect();
     let live = state.tenants.get(tenant).await?;
-    state.tenants.refresh_stock(&live).await?;
+    state.tenants.refresh_skus(&live, &skus).await?;
     Ok(axum::Json(record))
 }

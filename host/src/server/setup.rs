@@ -260,7 +260,7 @@ pub async fn post_event(
     };
     let applied = state.store.apply_event(&tenant, &event).await?;
     if applied {
-        state.tenants.refresh_stock(&found).await?;
+        state.tenants.refresh_skus(&found, &[&event.sku]).await?;
     }
     Ok(axum::Json(EventApplied { applied }))
 }

@@ -210,11 +210,8 @@ impl Tenants {
     pub async fn reload(&self, tenant: &str) -> Result<Arc<Tenant>, Problem> {
         let revision = self
             .store
-            .revisions()
+            .revision(tenant)
             .await?
-            .into_iter()
-            .find(|(id, _)| id == tenant)
-            .map(|(_, revision)| revision)
             .ok_or_else(|| Problem::not_found(format!("there is no tenant `{tenant}`")))?;
         let (network, policy) = match self.store.network(tenant).await? {
             Some((network, policy)) => {
