@@ -3,11 +3,13 @@
 //! several replicas share state; the same SQL runs on both through sqlx's `Any` driver, and the
 //! schema migrations in `host/migrations/` run when a store opens.
 //!
-//! Correctness rests on the database, not on the process: a reservation is one conditional
-//! `UPDATE` that only succeeds while available to promise covers it, so concurrent decisions for
-//! scarce stock can never reserve more than there is, on one replica or many; and a decision and
-//! its reservations are written in one transaction keyed by the order id, so routing an order
-//! twice reserves once, and a crash leaves either both or neither.
+//! Correctness rests on the database, not on the process. Each process commits decisions
+//! through one writer, a batch per transaction. A batch reads the stock it reserves inside its
+//! transaction (locking it, on PostgreSQL, so replicas take turns), and the update that
+//! reserves it still changes a position only while its available to promise covers it, so
+//! concurrent decisions for scarce stock can never reserve more than there is, on one replica
+//! or many. A decision and its reservations are written in one transaction keyed by the order
+//! id, so routing an order twice reserves once, and a crash leaves either both or neither.
 //!
 //! The HTTP service ([`crate::server`]) stands on this layer.
 
@@ -152,7 +154,8 @@ pub struct Store {
     /// turns here instead keeps writers from spinning on the file lock. PostgreSQL has row
     /// locks, so it runs without one.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite only: the queue of decisions for the writer that commits them in batches.
+    /// The queue of decisions for the writer that commits them in batches; `None` only in the
+    /// writer's own handle.
     batcher: Option<tokio::sync::mpsc::Sender<(PendingDecision, Reply)>>,
 }
 
@@ -255,13 +258,11 @@ impl Store {
             writer,
             batcher: None,
         };
-        if sqlite {
-            // The writer's own handle has no queue, so the queue closes, and the writer ends,
-            // with the last handle given out.
-            let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(write_batches(store.clone(), receiver));
-            store.batcher = Some(queue);
-        }
+        // The writer's own handle has no queue, so the queue closes, and the writer ends, with
+        // the last handle given out.
+        let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(store.clone(), receiver));
+        store.batcher = Some(queue);
         Ok(store)
     }
 
@@ -438,11 +439,11 @@ impl Store {
     /// Stores a decision and reserves what it ships, all or nothing, and counts one shipment
     /// today for each node it holds stock at. See [`Commit`].
     ///
-    /// On SQLite, decisions arriving together are committed together: one writer takes every
-    /// decision waiting for it into one transaction; a decision that does not fit undoes its
-    /// own changes, so each is still all or nothing, and each is acknowledged only once the
-    /// transaction commits. On PostgreSQL each decision is one statement, its own transaction,
-    /// and the server groups their log flushes itself.
+    /// Decisions arriving together are committed together: one writer takes every decision
+    /// waiting for it into one transaction of a few statements for the whole batch (see
+    /// `write_batch`); a decision that does not fit comes back `Short` and leaves nothing
+    /// behind, so each is still all or nothing, and each is acknowledged only once the
+    /// transaction commits.
     pub async fn commit_decision(
         &self,
         tenant: &str,
@@ -450,38 +451,23 @@ impl Store {
         decision: &str,
         holds: &[Hold],
     ) -> Result<Commit, StoreError> {
-        let mut holds = holds.to_vec();
-        holds.sort();
+        if let Some(hold) = holds.iter().find(|hold| hold.quantity <= 0) {
+            return Err(StoreError::Invalid(format!(
+                "a hold of {} at {} must be of at least one unit, not {}",
+                hold.sku, hold.node, hold.quantity
+            )));
+        }
         let pending = PendingDecision {
             tenant: tenant.to_string(),
             order_id: order_id.to_string(),
             decision: decision.to_string(),
-            holds,
+            holds: merged(holds),
         };
-        match &self.batcher {
-            Some(batcher) => {
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                batcher
-                    .send((pending, reply))
-                    .await
-                    .map_err(|_| StoreError::Invalid("the store is shutting down".into()))?;
-                answer
-                    .await
-                    .map_err(|_| StoreError::Invalid("the store is shutting down".into()))?
-            }
-            None => {
-                // Row locks taken by one statement follow its scan order, so two decisions
-                // can, rarely, deadlock; PostgreSQL then aborts one, which is tried again.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match self.commit_in_one_statement(&pending).await {
-                        Err(StoreError::Database(error)) if attempt < 4 && is_deadlock(&error) => {}
-                        outcome => return outcome,
-                    }
-                }
-            }
-        }
+        let closed = || StoreError::Invalid("the store is shutting down".into());
+        let batcher = self.batcher.as_ref().ok_or_else(closed)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        batcher.send((pending, reply)).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     /// A stored decision, if the order was decided.
@@ -986,158 +972,71 @@ async fn holds_of<'e>(
         .collect())
 }
 
-impl Store {
-    /// PostgreSQL: the decision, its reservations and the day's shipment counts in one
-    /// statement, so one round trip stores it. The statement is its own transaction; when a
-    /// hold does not fit, it divides by zero on purpose, which undoes all of it, and the short
-    /// hold is then looked up.
-    async fn commit_in_one_statement(
-        &self,
-        pending: &PendingDecision,
-    ) -> Result<Commit, StoreError> {
-        let PendingDecision {
-            tenant,
-            order_id,
-            decision,
-            holds,
-        } = pending;
-        let mut nodes: Vec<&str> = holds.iter().map(|hold| hold.node.as_str()).collect();
-        nodes.dedup();
+/// Rows a node's daily shipment count is spread over on PostgreSQL, where replicas write it
+/// at once; each batch picks one at random. SQLite's single writer uses slot 0.
+const LOAD_SLOTS: u32 = 8;
 
-        // $1 tenant, $2 order, $3 decision, $4 time, $5 day, then node, SKU and quantity per
-        // hold, then the shipping nodes.
-        let mut held = Vec::new();
-        for at in 0..holds.len() {
-            let first = 3 * at + 6;
-            held.push(format!(
-                "(${first}::text, ${}::text, ${}::bigint)",
-                first + 1,
-                first + 2
-            ));
-        }
-        let shipping: Vec<String> = (0..nodes.len())
-            .map(|at| format!("(${}::text)", 3 * holds.len() + 6 + at))
-            .collect();
-        let wanted = holds.len();
-        let sql = if holds.is_empty() {
-            "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
-             SELECT $1, $2, 'routed', $3, $4 WHERE $5::text IS NOT NULL \
-             ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING 1 AS decided"
-                .to_string()
-        } else {
-            format!(
-                "WITH decided AS (\
-                   INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
-                   VALUES ($1, $2, 'routed', $3, $4) \
-                   ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING order_id), \
-                 wanted (node, sku, quantity) AS (VALUES {held}), \
-                 held AS (\
-                   UPDATE inventory i SET reserved = i.reserved + w.quantity \
-                   FROM wanted w, decided \
-                   WHERE i.tenant_id = $1 AND i.node = w.node AND i.sku = w.sku \
-                   AND i.on_hand - i.reserved - i.safety_stock >= w.quantity \
-                   RETURNING i.node, i.sku, w.quantity), \
-                 kept AS (\
-                   INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
-                   SELECT $1, $2, node, sku, quantity FROM held), \
-                 loaded AS (\
-                   INSERT INTO node_load (tenant_id, node, day, slot, shipments) \
-                   SELECT $1, s.node, $5, {slot}, 1 FROM (VALUES {shipping}) AS s (node), decided \
-                   ON CONFLICT (tenant_id, node, day, slot) \
-                   DO UPDATE SET shipments = node_load.shipments + 1) \
-                 SELECT 1 AS decided FROM decided \
-                 WHERE 1 / (CASE WHEN (SELECT COUNT(*) FROM held) = {wanted} \
-                   OR NOT EXISTS (SELECT 1 FROM decided) THEN 1 ELSE 0 END) = 1",
-                held = held.join(", "),
-                shipping = shipping.join(", "),
-                slot = rand::random_range(0..LOAD_SLOTS),
-            )
-        };
-        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let mut query = sqlx::query(&sql)
-            .bind(tenant)
-            .bind(order_id)
-            .bind(decision)
-            .bind(now_ms())
-            .bind(day);
-        for hold in holds {
-            query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
-        }
-        for node in &nodes {
-            query = query.bind(*node);
-        }
-        match query.fetch_optional(&self.pool).await {
-            Ok(Some(_)) => Ok(Commit::Stored),
-            Ok(None) => {
-                let stored = self.decision(tenant, order_id).await?;
-                Ok(Commit::AlreadyDecided {
-                    decision: stored.map(|s| s.decision).unwrap_or_default(),
-                })
+/// The holds sorted by node and SKU, each position once with its quantities summed.
+fn merged(holds: &[Hold]) -> Vec<Hold> {
+    let mut holds = holds.to_vec();
+    holds.sort();
+    let mut out: Vec<Hold> = Vec::with_capacity(holds.len());
+    for hold in holds {
+        match out.last_mut() {
+            Some(last) if last.node == hold.node && last.sku == hold.sku => {
+                last.quantity += hold.quantity;
             }
-            Err(error) if division_by_zero(&error) => {
-                // Which hold is short, as the database sees it now.
-                let skus: Vec<&str> = holds.iter().map(|hold| hold.sku.as_str()).collect();
-                let positions = self.inventory_of(tenant, &skus).await?;
-                for hold in holds {
-                    let available = positions
-                        .iter()
-                        .find(|p| p.node == hold.node && p.sku == hold.sku)
-                        .map_or(0, Position::available);
-                    if available < hold.quantity {
-                        return Ok(Commit::Short {
-                            hold: hold.clone(),
-                            available,
-                        });
-                    }
-                }
-                // Stock came back in the meantime; the caller decides again either way.
-                Ok(Commit::Short {
-                    hold: holds[0].clone(),
-                    available: 0,
-                })
-            }
-            Err(error) => Err(error.into()),
+            _ => out.push(hold),
         }
     }
+    out
 }
-
-fn division_by_zero(error: &sqlx::Error) -> bool {
-    let code = error.as_database_error().and_then(|e| e.code());
-    code.as_deref() == Some("22012")
-}
-
-/// Rows a node's daily shipment count is spread over on PostgreSQL.
-const LOAD_SLOTS: u32 = 8;
 
 /// A decision waiting to be stored.
 struct PendingDecision {
     tenant: String,
     order_id: String,
     decision: String,
-    /// Sorted by node and SKU.
+    /// Sorted by node and SKU, each position once, every quantity positive.
     holds: Vec<Hold>,
 }
 
 type Reply = tokio::sync::oneshot::Sender<Result<Commit, StoreError>>;
 
-/// The most decisions one SQLite transaction takes.
+/// The most decisions one transaction takes.
 const MAX_BATCH: usize = 128;
 
-/// SQLite's writer: takes every decision waiting, commits them in one transaction, answers
-/// each. Runs until the store's last handle is gone.
+/// The writer: takes every decision waiting, commits them in one transaction, answers each.
+/// Runs until the store's last handle is gone.
 async fn write_batches(
     store: Store,
     mut queue: tokio::sync::mpsc::Receiver<(PendingDecision, Reply)>,
 ) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
+    // A batch holds each order once; a second decision for an order already in the batch
+    // starts the next one, where it finds the first stored.
+    let mut carried = None;
+    loop {
+        let first = match carried.take() {
+            Some(first) => first,
+            None => match queue.recv().await {
+                Some(first) => first,
+                None => break,
+            },
+        };
+        let mut batch: Vec<(PendingDecision, Reply)> = vec![first];
         while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+            let Ok(next) = queue.try_recv() else { break };
+            let again = batch
+                .iter()
+                .any(|(p, _)| p.tenant == next.0.tenant && p.order_id == next.0.order_id);
+            if again {
+                carried = Some(next);
+                break;
             }
+            batch.push(next);
         }
-        let outcomes = store.commit_batch(&batch).await;
+        let pending: Vec<&PendingDecision> = batch.iter().map(|(pending, _)| pending).collect();
+        let outcomes = store.commit_batch(&pending).await;
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
@@ -1145,39 +1044,46 @@ async fn write_batches(
 }
 
 impl Store {
-    /// One transaction for a batch of decisions. If a statement or the commit fails, every
-    /// decision in the batch fails and nothing of it is stored.
-    async fn commit_batch(
-        &self,
-        batch: &[(PendingDecision, Reply)],
-    ) -> Vec<Result<Commit, StoreError>> {
-        let failed = |error: &dyn std::fmt::Display| {
-            (0..batch.len())
+    /// One transaction for a batch of decisions, none of them for the same order. If a
+    /// statement or the commit fails, every decision in the batch fails and nothing of it is
+    /// stored.
+    async fn commit_batch(&self, batch: &[&PendingDecision]) -> Vec<Result<Commit, StoreError>> {
+        // Replicas sharing PostgreSQL can, rarely, deadlock on an order both are deciding;
+        // PostgreSQL then aborts one batch, which is tried again.
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            match self.try_commit_batch(batch).await {
+                Err(StoreError::Database(error)) if attempt < 4 && is_deadlock(&error) => {}
+                outcome => break outcome,
+            }
+        };
+        match outcome {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(error) => (0..batch.len())
                 .map(|_| {
                     Err(StoreError::Invalid(format!(
                         "the decision was not stored: {error}"
                     )))
                 })
-                .collect()
-        };
-        let mut tx = match self.begin_write().await {
-            Ok(tx) => tx,
-            Err(error) => return failed(&error),
-        };
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for (pending, _) in batch {
-            match commit_one(&mut tx, pending).await {
-                Ok(outcome) => outcomes.push(Ok(outcome)),
-                // A decision half written cannot be taken out alone: none of the batch stays.
-                Err(error) => {
-                    let _ = tx.rollback().await;
-                    return failed(&error);
-                }
-            }
+                .collect(),
         }
-        match tx.commit().await {
-            Ok(()) => outcomes,
-            Err(error) => failed(&error),
+    }
+
+    async fn try_commit_batch(
+        &self,
+        batch: &[&PendingDecision],
+    ) -> Result<Vec<Commit>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        match write_batch(&mut tx, self.backend, batch).await {
+            Ok(outcomes) => {
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+            Err(error) => {
+                let _ = tx.rollback().await;
+                Err(error)
+            }
         }
     }
 }
@@ -1187,157 +1093,397 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
     matches!(code.as_deref(), Some("40P01") | Some("40001"))
 }
 
-/// Stores one decision inside SQLite's open batch transaction: the decision row, its
-/// reservations and today's shipment counts. A decision that is not `Stored` leaves the
-/// transaction as it found it (a short hold undoes what it changed), so the batch goes on; an
-/// error leaves it half written, and the batch is rolled back.
-async fn commit_one(
+/// Writes a batch of decisions inside its transaction, a handful of statements for the whole
+/// batch rather than a few per decision:
+///
+/// 1. the decision rows, where an order decided before keeps its first decision;
+/// 2. the available to promise of every position the new decisions hold, locked until the
+///    commit on PostgreSQL (in one order, so that replicas queue instead of deadlocking; on
+///    SQLite the writer's turn already keeps other writers out);
+/// 3. in batch order, each new decision takes its holds if every one of them fits in what is
+///    left, and otherwise comes back `Short`, its decision row deleted again;
+/// 4. one update of the stock for all that was taken (which still checks that each position
+///    covers it), the reservations, and each shipping node's count for the day.
+async fn write_batch(
     connection: &mut AnyConnection,
-    pending: &PendingDecision,
-) -> Result<Commit, StoreError> {
-    let PendingDecision {
-        tenant,
-        order_id,
-        decision,
-        holds,
-    } = pending;
+    backend: Backend,
+    batch: &[&PendingDecision],
+) -> Result<Vec<Commit>, StoreError> {
+    let new = insert_decisions(connection, batch).await?;
 
-    // The decision row first: a second decision for the order stops here.
-    let inserted = sqlx::query(
-        "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
-         VALUES ($1, $2, 'routed', $3, $4) ON CONFLICT (tenant_id, order_id) DO NOTHING",
-    )
-    .bind(tenant)
-    .bind(order_id)
-    .bind(decision)
-    .bind(now_ms())
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        let stored =
-            sqlx::query("SELECT decision FROM decisions WHERE tenant_id = $1 AND order_id = $2")
-                .bind(tenant)
-                .bind(order_id)
-                .fetch_optional(&mut *connection)
-                .await?;
-        return Ok(Commit::AlreadyDecided {
-            decision: stored.map(|row| row.get("decision")).unwrap_or_default(),
-        });
-    }
-    if holds.is_empty() {
-        return Ok(Commit::Stored);
-    }
+    let mut positions: Vec<(&str, &str, &str)> = batch
+        .iter()
+        .zip(&new)
+        .filter(|(_, new)| **new)
+        .flat_map(|(pending, _)| {
+            let tenant = pending.tenant.as_str();
+            pending
+                .holds
+                .iter()
+                .map(move |hold| (tenant, hold.node.as_str(), hold.sku.as_str()))
+        })
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let available = available_to_promise(connection, backend, &positions).await?;
 
-    // Every hold in one conditional UPDATE: a row changes only while its available to promise
-    // covers the hold, so fewer rows changed than there are holds means one came up short.
-    let mut update = String::from("UPDATE inventory SET reserved = reserved + CASE");
-    let mut covered = String::new();
-    for at in 0..holds.len() {
-        let (node, sku, quantity) = (3 * at + 2, 3 * at + 3, 3 * at + 4);
-        update.push_str(&format!(
-            " WHEN node = ${node} AND sku = ${sku} THEN ${quantity}"
-        ));
-        if at > 0 {
-            covered.push_str(" OR ");
+    let position_of = |tenant: &str, hold: &Hold| {
+        positions
+            .binary_search(&(tenant, hold.node.as_str(), hold.sku.as_str()))
+            .expect("every hold of a new decision is among the positions")
+    };
+    let mut taken = vec![0_i64; positions.len()];
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut stored = Vec::new();
+    let mut short = Vec::new();
+    for (pending, new) in batch.iter().zip(&new) {
+        if !*new {
+            let decision = stored_decision(connection, &pending.tenant, &pending.order_id).await?;
+            outcomes.push(Commit::AlreadyDecided { decision });
+            continue;
         }
-        // Each alternative names the whole primary key, so both databases find its row by
-        // the index instead of scanning the tenant's stock.
-        covered.push_str(&format!(
-            "(tenant_id = $1 AND node = ${node} AND sku = ${sku} \
-             AND on_hand - reserved - safety_stock >= ${quantity})"
-        ));
-    }
-    update.push_str(&format!(" END WHERE {covered} RETURNING node, sku"));
-    let mut query = sqlx::query(&update).bind(tenant);
-    for hold in holds {
-        query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
-    }
-    let changed = query.fetch_all(&mut *connection).await?;
-    if changed.len() < holds.len() {
-        // Undo what did fit, and the decision row, so the transaction is as it was.
-        let is_changed = |hold: &Hold| {
-            changed.iter().any(|row| {
-                row.get::<String, _>("node") == hold.node && row.get::<String, _>("sku") == hold.sku
-            })
+        let left = |hold: &Hold| {
+            let at = position_of(&pending.tenant, hold);
+            available[at] - taken[at]
         };
-        for hold in holds.iter().filter(|hold| is_changed(hold)) {
-            sqlx::query(
-                "UPDATE inventory SET reserved = reserved - $1 \
-                 WHERE tenant_id = $2 AND node = $3 AND sku = $4",
-            )
-            .bind(hold.quantity)
-            .bind(tenant)
-            .bind(&hold.node)
-            .bind(&hold.sku)
-            .execute(&mut *connection)
-            .await?;
+        match pending.holds.iter().find(|hold| left(hold) < hold.quantity) {
+            Some(hold) => {
+                outcomes.push(Commit::Short {
+                    hold: hold.clone(),
+                    available: left(hold).max(0),
+                });
+                short.push(*pending);
+            }
+            None => {
+                for hold in &pending.holds {
+                    taken[position_of(&pending.tenant, hold)] += hold.quantity;
+                }
+                outcomes.push(Commit::Stored);
+                stored.push(*pending);
+            }
         }
-        sqlx::query("DELETE FROM decisions WHERE tenant_id = $1 AND order_id = $2")
-            .bind(tenant)
-            .bind(order_id)
-            .execute(&mut *connection)
-            .await?;
-
-        // A hold whose row did not change still shows what it has available.
-        let short = holds.iter().find(|hold| !is_changed(hold));
-        let hold = short.unwrap_or(&holds[0]).clone();
-        let row = sqlx::query(
-            "SELECT on_hand - reserved - safety_stock AS available FROM inventory \
-             WHERE tenant_id = $1 AND node = $2 AND sku = $3",
-        )
-        .bind(tenant)
-        .bind(&hold.node)
-        .bind(&hold.sku)
-        .fetch_optional(&mut *connection)
-        .await?;
-        let available = row.map_or(0, |row| row.get::<i64, _>("available").max(0));
-        return Ok(Commit::Short { hold, available });
     }
 
-    // The reservations, in one statement.
-    let mut insert =
-        String::from("INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) VALUES ");
-    for at in 0..holds.len() {
-        if at > 0 {
-            insert.push_str(", ");
-        }
-        let first = 3 * at + 3;
-        insert.push_str(&format!(
-            "($1, $2, ${}, ${}, ${})",
-            first,
-            first + 1,
-            first + 2
-        ));
-    }
-    let mut query = sqlx::query(&insert).bind(tenant).bind(order_id);
-    for hold in holds {
-        query = query.bind(&hold.node).bind(&hold.sku).bind(hold.quantity);
-    }
-    query.execute(&mut *connection).await?;
+    delete_decisions(connection, &short).await?;
+    reserve(connection, &positions, &taken).await?;
+    insert_reservations(connection, &stored).await?;
+    count_shipments(connection, backend, &stored).await?;
+    Ok(outcomes)
+}
 
-    // Each node that ships takes one more shipment today.
-    let mut nodes: Vec<&str> = holds.iter().map(|hold| hold.node.as_str()).collect();
-    nodes.dedup();
-    // One writer: no one to queue behind, so one slot.
-    let mut load =
-        String::from("INSERT INTO node_load (tenant_id, node, day, slot, shipments) VALUES ");
-    for at in 0..nodes.len() {
-        if at > 0 {
-            load.push_str(", ");
-        }
-        load.push_str(&format!("($1, ${}, $2, 0, 1)", at + 3));
-    }
-    load.push_str(
-        " ON CONFLICT (tenant_id, node, day, slot) DO UPDATE SET shipments = node_load.shipments + 1",
+/// Inserts the batch's decision rows: for each decision, whether it is new (false when its
+/// order was decided before).
+async fn insert_decisions(
+    connection: &mut AnyConnection,
+    batch: &[&PendingDecision],
+) -> Result<Vec<bool>, StoreError> {
+    let mut statement = Statement::new(
+        "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
+         SELECT w.column1, w.column2, 'routed', w.column3, ",
     );
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let mut query = sqlx::query(&load).bind(tenant).bind(day);
-    for node in nodes {
-        query = query.bind(node);
+    let now = statement.int(now_ms());
+    let decisions = statement.values(batch.iter().map(|pending| {
+        [
+            Value::Text(&pending.tenant),
+            Value::Text(&pending.order_id),
+            Value::Text(&pending.decision),
+        ]
+    }));
+    statement.sql.push_str(&format!(
+        "{now} FROM {decisions} WHERE w.column1 IS NOT NULL \
+         ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING tenant_id, order_id"
+    ));
+    let rows = statement.query().fetch_all(&mut *connection).await?;
+    let mut new = vec![false; batch.len()];
+    for row in &rows {
+        let (tenant, order): (String, String) = (row.get("tenant_id"), row.get("order_id"));
+        if let Some(at) = batch
+            .iter()
+            .position(|p| p.tenant == tenant && p.order_id == order)
+        {
+            new[at] = true;
+        }
     }
-    query.execute(&mut *connection).await?;
-    Ok(Commit::Stored)
+    Ok(new)
+}
+
+/// What each position has available to promise, never below zero; 0 for a position the
+/// tenant does not stock. `positions` are sorted, and so locked in order on PostgreSQL.
+async fn available_to_promise(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    positions: &[(&str, &str, &str)],
+) -> Result<Vec<i64>, StoreError> {
+    let mut available = vec![0; positions.len()];
+    if positions.is_empty() {
+        return Ok(available);
+    }
+    let mut statement = Statement::new(
+        "SELECT i.tenant_id, i.node, i.sku, i.on_hand - i.reserved - i.safety_stock AS available \
+         FROM ",
+    );
+    let wanted = statement.values(
+        positions
+            .iter()
+            .map(|(tenant, node, sku)| [Value::Text(tenant), Value::Text(node), Value::Text(sku)]),
+    );
+    statement.sql.push_str(&format!(
+        "{wanted} JOIN inventory i ON i.tenant_id = w.column1 AND i.node = w.column2 \
+         AND i.sku = w.column3 ORDER BY i.tenant_id, i.node, i.sku"
+    ));
+    if backend == Backend::Postgres {
+        statement.sql.push_str(" FOR UPDATE OF i");
+    }
+    for row in statement.query().fetch_all(&mut *connection).await? {
+        let (tenant, node, sku): (String, String, String) =
+            (row.get("tenant_id"), row.get("node"), row.get("sku"));
+        if let Ok(at) = positions.binary_search(&(tenant.as_str(), node.as_str(), sku.as_str())) {
+            available[at] = row.get::<i64, _>("available").max(0);
+        }
+    }
+    Ok(available)
+}
+
+/// The decision stored first for an order.
+async fn stored_decision(
+    connection: &mut AnyConnection,
+    tenant: &str,
+    order_id: &str,
+) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT decision FROM decisions WHERE tenant_id = $1 AND order_id = $2")
+        .bind(tenant)
+        .bind(order_id)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.map(|row| row.get("decision")).unwrap_or_default())
+}
+
+/// Takes back the rows of decisions that came up short.
+async fn delete_decisions(
+    connection: &mut AnyConnection,
+    short: &[&PendingDecision],
+) -> Result<(), StoreError> {
+    if short.is_empty() {
+        return Ok(());
+    }
+    let mut statement = Statement::new("DELETE FROM decisions WHERE (tenant_id, order_id) IN ");
+    let short = statement.values(
+        short
+            .iter()
+            .map(|pending| [Value::Text(&pending.tenant), Value::Text(&pending.order_id)]),
+    );
+    statement
+        .sql
+        .push_str(&format!("(SELECT w.column1, w.column2 FROM {short})"));
+    statement.query().execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// Adds what the batch took to each position's reserved units, in one statement that still
+/// changes a position only while its available to promise covers what is taken.
+async fn reserve(
+    connection: &mut AnyConnection,
+    positions: &[(&str, &str, &str)],
+    taken: &[i64],
+) -> Result<(), StoreError> {
+    let reserved: Vec<((&str, &str, &str), i64)> = positions
+        .iter()
+        .zip(taken)
+        .filter(|(_, quantity)| **quantity > 0)
+        .map(|(position, quantity)| (*position, *quantity))
+        .collect();
+    if reserved.is_empty() {
+        return Ok(());
+    }
+    let mut statement =
+        Statement::new("UPDATE inventory SET reserved = reserved + w.column4 FROM ");
+    let taken = statement.values(reserved.iter().map(|((tenant, node, sku), quantity)| {
+        [
+            Value::Text(tenant),
+            Value::Text(node),
+            Value::Text(sku),
+            Value::Int(*quantity),
+        ]
+    }));
+    statement.sql.push_str(&format!(
+        "{taken} WHERE inventory.tenant_id = w.column1 AND inventory.node = w.column2 \
+         AND inventory.sku = w.column3 \
+         AND inventory.on_hand - inventory.reserved - inventory.safety_stock >= w.column4"
+    ));
+    let changed = statement
+        .query()
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+    if changed != reserved.len() as u64 {
+        // Only a writer outside this store's rules could have moved the stock in between.
+        return Err(StoreError::Invalid(format!(
+            "stock changed while a batch was being reserved: {changed} of {} positions covered",
+            reserved.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn insert_reservations(
+    connection: &mut AnyConnection,
+    stored: &[&PendingDecision],
+) -> Result<(), StoreError> {
+    if stored.iter().all(|pending| pending.holds.is_empty()) {
+        return Ok(());
+    }
+    let mut statement = Statement::new(
+        "INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
+         SELECT w.column1, w.column2, w.column3, w.column4, w.column5 FROM ",
+    );
+    let reservations = statement.values(stored.iter().flat_map(|pending| {
+        pending.holds.iter().map(|hold| {
+            [
+                Value::Text(&pending.tenant),
+                Value::Text(&pending.order_id),
+                Value::Text(&hold.node),
+                Value::Text(&hold.sku),
+                Value::Int(hold.quantity),
+            ]
+        })
+    }));
+    statement
+        .sql
+        .push_str(&format!("{reservations} WHERE w.column1 IS NOT NULL"));
+    statement.query().execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// Each node that ships in a stored decision takes one more shipment today.
+async fn count_shipments(
+    connection: &mut AnyConnection,
+    backend: Backend,
+    stored: &[&PendingDecision],
+) -> Result<(), StoreError> {
+    let mut shipments: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+    for pending in stored {
+        let mut nodes: Vec<&str> = pending
+            .holds
+            .iter()
+            .map(|hold| hold.node.as_str())
+            .collect();
+        nodes.dedup();
+        for node in nodes {
+            *shipments.entry((&pending.tenant, node)).or_default() += 1;
+        }
+    }
+    if shipments.is_empty() {
+        return Ok(());
+    }
+    let slot = match backend {
+        Backend::Sqlite => 0,
+        Backend::Postgres => i64::from(rand::random_range(0..LOAD_SLOTS)),
+    };
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut statement = Statement::new(
+        "INSERT INTO node_load (tenant_id, node, day, slot, shipments) \
+         SELECT w.column1, w.column2, ",
+    );
+    let (day, slot) = (statement.text(&day), statement.int(slot));
+    let counts = statement.values(shipments.iter().map(|((tenant, node), count)| {
+        [Value::Text(tenant), Value::Text(node), Value::Int(*count)]
+    }));
+    // The WHERE also tells SQLite that ON CONFLICT is the upsert, not a join constraint.
+    statement.sql.push_str(&format!(
+        "{day}, {slot}, w.column3 FROM {counts} WHERE w.column1 IS NOT NULL \
+         ON CONFLICT (tenant_id, node, day, slot) \
+         DO UPDATE SET shipments = node_load.shipments + excluded.shipments"
+    ));
+    statement.query().execute(&mut *connection).await?;
+    Ok(())
+}
+
+/// A statement put together piece by piece: its SQL, with a numbered parameter (`$n`, which
+/// both databases take) for every value, and the values in order.
+struct Statement<'a> {
+    sql: String,
+    values: Vec<Value<'a>>,
+}
+
+enum Value<'a> {
+    Text(&'a str),
+    Int(i64),
+    /// Pads a list of rows; matches nothing. Typed like the column it pads, since
+    /// PostgreSQL wants one type per column.
+    NullText,
+    NullInt,
+}
+
+impl Value<'_> {
+    fn null_like(&self) -> Value<'static> {
+        match self {
+            Value::Int(_) | Value::NullInt => Value::NullInt,
+            Value::Text(_) | Value::NullText => Value::NullText,
+        }
+    }
+}
+
+impl<'a> Statement<'a> {
+    fn new(sql: &str) -> Statement<'a> {
+        Statement {
+            sql: sql.to_string(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a text value; its parameter, to write into the SQL.
+    fn text(&mut self, value: &'a str) -> String {
+        self.values.push(Value::Text(value));
+        format!("${}", self.values.len())
+    }
+
+    /// Adds an integer value; its parameter, to write into the SQL.
+    fn int(&mut self, value: i64) -> String {
+        self.values.push(Value::Int(value));
+        format!("${}", self.values.len())
+    }
+
+    /// `(VALUES ($1, $2), ($3, $4) ...) AS w` for the rows, whose columns both databases name
+    /// `w.column1`, `w.column2` and so on. The rows are padded with nulls to a power of two,
+    /// so that batches of similar size share one statement text, which each connection
+    /// prepares once instead of planning every batch anew; a null matches no row, and
+    /// inserts skip them with `WHERE w.column1 IS NOT NULL`.
+    fn values<const N: usize>(&mut self, rows: impl Iterator<Item = [Value<'a>; N]>) -> String {
+        let mut rows: Vec<[Value<'a>; N]> = rows.collect();
+        let padded = rows.len().max(1).next_power_of_two();
+        let pad: [Value<'a>; N] = match rows.first() {
+            Some(first) => std::array::from_fn(|at| first[at].null_like()),
+            None => std::array::from_fn(|_| Value::NullText),
+        };
+        rows.resize_with(padded, || std::array::from_fn(|at| pad[at].null_like()));
+        let rows: Vec<String> = rows
+            .into_iter()
+            .map(|row| {
+                let places: Vec<String> = row
+                    .into_iter()
+                    .map(|value| {
+                        self.values.push(value);
+                        format!("${}", self.values.len())
+                    })
+                    .collect();
+                format!("({})", places.join(", "))
+            })
+            .collect();
+        format!("(VALUES {}) AS w", rows.join(", "))
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql);
+        for value in &self.values {
+            query = match value {
+                Value::Text(text) => query.bind(*text),
+                Value::Int(int) => query.bind(*int),
+                Value::NullText => query.bind(None::<String>),
+                Value::NullInt => query.bind(None::<i64>),
+            };
+        }
+        query
+    }
 }
 
 fn position_of(row: &sqlx::any::AnyRow) -> Position {

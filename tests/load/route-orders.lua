@@ -40,23 +40,35 @@ request = function()
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
 end
 
--- Answers other than 201 Created, counted per thread and summed at the end.
+-- Answers other than 201 Created, counted per thread and summed at the end: 200 is an order
+-- nothing can fill in time (answered, not stored), 409 one whose stock kept moving.
 not_created = 0
+unfilled = 0
+conflicts = 0
 
 response = function(status, headers, body)
   if status ~= 201 then
     not_created = not_created + 1
   end
+  if status == 200 then
+    unfilled = unfilled + 1
+  elseif status == 409 then
+    conflicts = conflicts + 1
+  end
 end
 
 done = function(summary, latency, requests)
-  local failed = 0
+  local failed, unfilled, conflicts = 0, 0, 0
   for _, thread in ipairs(threads) do
     failed = failed + thread:get("not_created")
+    unfilled = unfilled + thread:get("unfilled")
+    conflicts = conflicts + thread:get("conflicts")
   end
-  io.write(string.format("routed %d orders in %.1f s: %.0f/s; not created: %d\n",
+  io.write(string.format("routed %d orders in %.1f s: %.0f/s; not created: %d " ..
+    "(%d unfulfillable, %d conflicts, %d other)\n",
     summary.requests - failed, summary.duration / 1e6,
-    (summary.requests - failed) / (summary.duration / 1e6), failed))
+    (summary.requests - failed) / (summary.duration / 1e6), failed,
+    unfilled, conflicts, failed - unfilled - conflicts))
   io.write(string.format("latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000))

@@ -39,6 +39,12 @@ fn position(node: &str, sku: &str, on_hand: i64, safety_stock: i64) -> Position 
     }
 }
 
+/// Creates the tenant `acme` with these positions.
+async fn stocked(store: &Store, positions: &[Position]) {
+    store.create_tenant("acme", "Acme").await.unwrap();
+    store.replace_inventory("acme", positions).await.unwrap();
+}
+
 fn hold(node: &str, sku: &str, quantity: i64) -> Hold {
     Hold {
         node: node.into(),
@@ -127,17 +133,14 @@ async fn an_order_decided_twice_reserves_once(store: Store) {
 
 /// A decision whose second hold no longer fits stores nothing, not even its first hold.
 async fn a_decision_is_stored_whole_or_not_at_all(store: Store) {
-    store.create_tenant("acme", "Acme").await.unwrap();
-    store
-        .replace_inventory(
-            "acme",
-            &[
-                position("DC-NJ", "SKU-1", 5, 0),
-                position("DC-TX", "SKU-2", 1, 0),
-            ],
-        )
-        .await
-        .unwrap();
+    stocked(
+        &store,
+        &[
+            position("DC-NJ", "SKU-1", 5, 0),
+            position("DC-TX", "SKU-2", 1, 0),
+        ],
+    )
+    .await;
     let holds = [hold("DC-NJ", "SKU-1", 1), hold("DC-TX", "SKU-2", 2)];
     let outcome = store
         .commit_decision("acme", "SO-9", "{}", &holds)
@@ -159,6 +162,14 @@ async fn a_decision_is_stored_whole_or_not_at_all(store: Store) {
             .iter()
             .all(|p| p.reserved == 0)
     );
+
+    // A hold of no units, or of minus some, would give stock back: it is refused whole.
+    let error = store
+        .commit_decision("acme", "SO-10", "{}", &[hold("DC-NJ", "SKU-1", -2)])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("at least one unit"), "{error}");
+    assert_eq!(store.decision("acme", "SO-10").await.unwrap(), None);
 }
 
 /// Events apply once by id; an adjustment below what is reserved is refused and not recorded.
@@ -234,17 +245,14 @@ async fn keys_belong_to_one_tenant(store: Store) {
 /// Every stored decision counts one shipment today at each node it ships from, however the
 /// count is spread over rows; a replayed or short decision counts nothing.
 async fn decisions_count_shipments_per_node(store: Store) {
-    store.create_tenant("acme", "Acme").await.unwrap();
-    store
-        .replace_inventory(
-            "acme",
-            &[
-                position("DC-NJ", "SKU-1", 50, 0),
-                position("DC-TX", "SKU-2", 50, 0),
-            ],
-        )
-        .await
-        .unwrap();
+    stocked(
+        &store,
+        &[
+            position("DC-NJ", "SKU-1", 50, 0),
+            position("DC-TX", "SKU-2", 50, 0),
+        ],
+    )
+    .await;
     for at in 0..12 {
         let holds = [hold("DC-NJ", "SKU-1", 1), hold("DC-TX", "SKU-2", 1)];
         let holds = if at % 3 == 0 { &holds[..] } else { &holds[..1] };
@@ -274,6 +282,68 @@ async fn decisions_count_shipments_per_node(store: Store) {
     );
 }
 
+/// Decisions committed together, some of which come up short on their second hold after the
+/// first one fitted, and each sent twice: the short ones undo their first hold without
+/// disturbing the others in the same transaction, and each order reserves at most once.
+async fn short_decisions_in_a_batch_undo_only_themselves(store: Store) {
+    stocked(
+        &store,
+        &[
+            position("DC-NJ", "SKU-1", 100, 0),
+            position("DC-TX", "SKU-2", 5, 0),
+        ],
+    )
+    .await;
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for at in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let order = format!("SO-{}", at % 20);
+            let holds = [hold("DC-NJ", "SKU-1", 1), hold("DC-TX", "SKU-2", 1)];
+            let outcome = store
+                .commit_decision("acme", &order, "{}", &holds)
+                .await
+                .unwrap();
+            (order, outcome)
+        }));
+    }
+    let mut stored = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (order, outcome) = task.await.unwrap();
+        match outcome {
+            Commit::Stored => assert!(stored.insert(order), "stored twice"),
+            Commit::Short { hold: short, .. } => assert_eq!(short.sku, "SKU-2"),
+            Commit::AlreadyDecided { .. } => {}
+        }
+    }
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    let stock = store.inventory("acme").await.unwrap();
+    assert_eq!(
+        stock.iter().map(|p| p.reserved).collect::<Vec<_>>(),
+        vec![5, 5]
+    );
+    for at in 0..20 {
+        let order = format!("SO-{at}");
+        let holds = store.holds("acme", &order).await.unwrap();
+        let decided = store.decision("acme", &order).await.unwrap().is_some();
+        assert_eq!(decided, stored.contains(&order), "{order}");
+        assert_eq!(holds.len(), if decided { 2 } else { 0 }, "{order}");
+    }
+
+    // Two holds on one position are one reservation of their sum.
+    let twice = [hold("DC-NJ", "SKU-1", 2), hold("DC-NJ", "SKU-1", 3)];
+    let outcome = store
+        .commit_decision("acme", "SO-TWICE", "{}", &twice)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Commit::Stored);
+    assert_eq!(
+        store.holds("acme", "SO-TWICE").await.unwrap(),
+        vec![hold("DC-NJ", "SKU-1", 5)]
+    );
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -299,6 +369,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    short_decisions_in_a_batch_undo_only_themselves,
     decisions_count_shipments_per_node,
     scarce_stock_is_never_over_reserved,
     an_order_decided_twice_reserves_once,
