@@ -13,6 +13,7 @@
 //!
 //! The HTTP service ([`crate::server`]) stands on this layer.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::ops::{Deref, DerefMut};
@@ -1097,25 +1098,25 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
 /// batch rather than a few per decision:
 ///
 /// 1. the decision rows, where an order decided before keeps its first decision;
-/// 2. the available to promise of every position the new decisions hold, locked until the
-///    commit on PostgreSQL (in one order, so that replicas queue instead of deadlocking; on
-///    SQLite the writer's turn already keeps other writers out);
+/// 2. the available to promise of every position the decisions hold, locked until the commit
+///    on PostgreSQL (in one order, so that replicas queue instead of deadlocking; on SQLite the
+///    writer's turn already keeps other writers out);
 /// 3. in batch order, each new decision takes its holds if every one of them fits in what is
 ///    left, and otherwise comes back `Short`, its decision row deleted again;
 /// 4. one update of the stock for all that was taken (which still checks that each position
 ///    covers it), the reservations, and each shipping node's count for the day.
+///
+/// SQLite runs each step as a statement of its own. PostgreSQL runs steps 1 and 2 as one
+/// statement and step 4 as another, since every statement there is a round trip to the
+/// server, and the single writer waits out each one.
 async fn write_batch(
     connection: &mut AnyConnection,
     backend: Backend,
     batch: &[&PendingDecision],
 ) -> Result<Vec<Commit>, StoreError> {
-    let new = insert_decisions(connection, batch).await?;
-
     let mut positions: Vec<(&str, &str, &str)> = batch
         .iter()
-        .zip(&new)
-        .filter(|(_, new)| **new)
-        .flat_map(|(pending, _)| {
+        .flat_map(|pending| {
             let tenant = pending.tenant.as_str();
             pending
                 .holds
@@ -1125,12 +1126,18 @@ async fn write_batch(
         .collect();
     positions.sort_unstable();
     positions.dedup();
-    let available = available_to_promise(connection, backend, &positions).await?;
+    let (new, available) = match backend {
+        Backend::Sqlite => {
+            let new = insert_decisions(connection, batch).await?;
+            (new, available_to_promise(connection, &positions).await?)
+        }
+        Backend::Postgres => insert_and_lock(connection, batch, &positions).await?,
+    };
 
     let position_of = |tenant: &str, hold: &Hold| {
         positions
             .binary_search(&(tenant, hold.node.as_str(), hold.sku.as_str()))
-            .expect("every hold of a new decision is among the positions")
+            .expect("every hold is among the positions")
     };
     let mut taken = vec![0_i64; positions.len()];
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -1165,83 +1172,199 @@ async fn write_batch(
     }
 
     delete_decisions(connection, &short).await?;
-    reserve(connection, &positions, &taken).await?;
-    insert_reservations(connection, &stored).await?;
-    count_shipments(connection, backend, &stored).await?;
+    let reserved: Vec<((&str, &str, &str), i64)> = positions
+        .iter()
+        .zip(&taken)
+        .filter(|(_, quantity)| **quantity > 0)
+        .map(|(position, quantity)| (*position, *quantity))
+        .collect();
+    let slot = match backend {
+        Backend::Sqlite => 0,
+        Backend::Postgres => i64::from(rand::random_range(0..LOAD_SLOTS)),
+    };
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let shipments = shipments_by_node(&stored);
+    let changed = match backend {
+        Backend::Sqlite => {
+            let mut changed = 0;
+            if !reserved.is_empty() {
+                let mut statement = Statement::default();
+                let sql = reserve(&mut statement, &reserved);
+                let done = statement.query(&sql).execute(&mut *connection).await?;
+                changed = done.rows_affected();
+            }
+            if !stored.is_empty() {
+                let mut statement = Statement::default();
+                let sql = insert_reservations(&mut statement, &stored);
+                statement.query(&sql).execute(&mut *connection).await?;
+            }
+            if !shipments.is_empty() {
+                let mut statement = Statement::default();
+                let sql = count_shipments(&mut statement, &shipments, &day, slot);
+                statement.query(&sql).execute(&mut *connection).await?;
+            }
+            changed
+        }
+        Backend::Postgres => {
+            let mut statement = Statement::default();
+            let sql = format!(
+                "WITH reserved AS ({} RETURNING 1), kept AS ({}), counted AS ({}) \
+                 SELECT COUNT(*) AS changed FROM reserved",
+                reserve(&mut statement, &reserved),
+                insert_reservations(&mut statement, &stored),
+                count_shipments(&mut statement, &shipments, &day, slot),
+            );
+            let row = statement.query(&sql).fetch_one(&mut *connection).await?;
+            row.try_get::<i64, _>("changed")? as u64
+        }
+    };
+    if changed != reserved.len() as u64 {
+        // Only a writer outside this store's rules could have moved the stock in between.
+        return Err(StoreError::Invalid(format!(
+            "stock changed while a batch was being reserved: {changed} of {} positions covered",
+            reserved.len()
+        )));
+    }
     Ok(outcomes)
 }
 
-/// Inserts the batch's decision rows: for each decision, whether it is new (false when its
-/// order was decided before).
+/// Step 1 on SQLite: inserts the batch's decision rows; for each decision, whether it is new
+/// (false when its order was decided before).
 async fn insert_decisions(
     connection: &mut AnyConnection,
     batch: &[&PendingDecision],
 ) -> Result<Vec<bool>, StoreError> {
-    let mut statement = Statement::new(
-        "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
-         SELECT w.column1, w.column2, 'routed', w.column3, ",
-    );
-    let now = statement.int(now_ms());
-    let decisions = statement.values(batch.iter().map(|pending| {
-        [
-            Value::Text(&pending.tenant),
-            Value::Text(&pending.order_id),
-            Value::Text(&pending.decision),
-        ]
-    }));
-    statement.sql.push_str(&format!(
-        "{now} FROM {decisions} WHERE w.column1 IS NOT NULL \
-         ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING tenant_id, order_id"
-    ));
-    let rows = statement.query().fetch_all(&mut *connection).await?;
+    let mut statement = Statement::default();
+    let sql = decision_rows(&mut statement, batch);
+    let rows = statement.query(&sql).fetch_all(&mut *connection).await?;
     let mut new = vec![false; batch.len()];
     for row in &rows {
         let (tenant, order): (String, String) = (row.get("tenant_id"), row.get("order_id"));
-        if let Some(at) = batch
-            .iter()
-            .position(|p| p.tenant == tenant && p.order_id == order)
-        {
-            new[at] = true;
-        }
+        mark_new(&mut new, batch, &tenant, &order);
     }
     Ok(new)
 }
 
-/// What each position has available to promise, never below zero; 0 for a position the
-/// tenant does not stock. `positions` are sorted, and so locked in order on PostgreSQL.
+/// Step 2 on SQLite: what each position has available to promise.
 async fn available_to_promise(
     connection: &mut AnyConnection,
-    backend: Backend,
     positions: &[(&str, &str, &str)],
 ) -> Result<Vec<i64>, StoreError> {
     let mut available = vec![0; positions.len()];
     if positions.is_empty() {
         return Ok(available);
     }
-    let mut statement = Statement::new(
-        "SELECT i.tenant_id, i.node, i.sku, i.on_hand - i.reserved - i.safety_stock AS available \
-         FROM ",
+    let mut statement = Statement::default();
+    let sql = stock_of(&mut statement, positions);
+    for row in statement.query(&sql).fetch_all(&mut *connection).await? {
+        let (tenant, node, sku): (String, String, String) =
+            (row.get("tenant_id"), row.get("node"), row.get("sku"));
+        set_available(
+            &mut available,
+            positions,
+            (&tenant, &node, &sku),
+            row.get("available"),
+        );
+    }
+    Ok(available)
+}
+
+/// Steps 1 and 2 on PostgreSQL, in one statement: which decisions are new, and what each
+/// position has available to promise, locked in order until the commit.
+async fn insert_and_lock(
+    connection: &mut AnyConnection,
+    batch: &[&PendingDecision],
+    positions: &[(&str, &str, &str)],
+) -> Result<(Vec<bool>, Vec<i64>), StoreError> {
+    let mut statement = Statement::default();
+    let sql = format!(
+        "WITH decided AS ({}), stock AS ({} FOR UPDATE OF i) \
+         SELECT 'decided' AS kind, tenant_id, order_id AS node, '' AS sku, \
+           CAST(0 AS BIGINT) AS available FROM decided \
+         UNION ALL SELECT 'stock', tenant_id, node, sku, available FROM stock",
+        decision_rows(&mut statement, batch),
+        stock_of(&mut statement, positions),
     );
+    let mut new = vec![false; batch.len()];
+    let mut available = vec![0; positions.len()];
+    for row in statement.query(&sql).fetch_all(&mut *connection).await? {
+        let (tenant, node): (String, String) = (row.get("tenant_id"), row.get("node"));
+        if row.get::<String, _>("kind") == "decided" {
+            mark_new(&mut new, batch, &tenant, &node);
+        } else {
+            let sku: String = row.get("sku");
+            set_available(
+                &mut available,
+                positions,
+                (&tenant, &node, &sku),
+                row.get("available"),
+            );
+        }
+    }
+    Ok((new, available))
+}
+
+fn mark_new(new: &mut [bool], batch: &[&PendingDecision], tenant: &str, order: &str) {
+    if let Some(at) = batch
+        .iter()
+        .position(|p| p.tenant == tenant && p.order_id == order)
+    {
+        new[at] = true;
+    }
+}
+
+/// Records a position's available to promise, never below zero.
+fn set_available(
+    available: &mut [i64],
+    positions: &[(&str, &str, &str)],
+    position: (&str, &str, &str),
+    units: i64,
+) {
+    if let Ok(at) = positions.binary_search(&position) {
+        available[at] = units.max(0);
+    }
+}
+
+/// The decision rows, inserted unless their order has one: `RETURNING` names the new ones.
+fn decision_rows<'a>(statement: &mut Statement<'a>, batch: &[&'a PendingDecision]) -> String {
+    let now = statement.int(now_ms());
+    let rows = statement.values(
+        [Value::NullText; 3],
+        batch.iter().map(|pending| {
+            [
+                Value::Text(&pending.tenant),
+                Value::Text(&pending.order_id),
+                Value::Text(&pending.decision),
+            ]
+        }),
+    );
+    format!(
+        "INSERT INTO decisions (tenant_id, order_id, status, decision, created_at) \
+         SELECT w.column1, w.column2, 'routed', w.column3, {now} FROM {rows} \
+         WHERE w.column1 IS NOT NULL \
+         ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING tenant_id, order_id"
+    )
+}
+
+/// The positions' stock, in position order; a position the tenant does not stock has no
+/// row.
+fn stock_of<'a>(
+    statement: &mut Statement<'a>,
+    positions: &[(&'a str, &'a str, &'a str)],
+) -> String {
     let wanted = statement.values(
+        [Value::NullText; 3],
         positions
             .iter()
             .map(|(tenant, node, sku)| [Value::Text(tenant), Value::Text(node), Value::Text(sku)]),
     );
-    statement.sql.push_str(&format!(
-        "{wanted} JOIN inventory i ON i.tenant_id = w.column1 AND i.node = w.column2 \
-         AND i.sku = w.column3 ORDER BY i.tenant_id, i.node, i.sku"
-    ));
-    if backend == Backend::Postgres {
-        statement.sql.push_str(" FOR UPDATE OF i");
-    }
-    for row in statement.query().fetch_all(&mut *connection).await? {
-        let (tenant, node, sku): (String, String, String) =
-            (row.get("tenant_id"), row.get("node"), row.get("sku"));
-        if let Ok(at) = positions.binary_search(&(tenant.as_str(), node.as_str(), sku.as_str())) {
-            available[at] = row.get::<i64, _>("available").max(0);
-        }
-    }
-    Ok(available)
+    format!(
+        "SELECT i.tenant_id, i.node, i.sku, \
+           i.on_hand - i.reserved - i.safety_stock AS available \
+         FROM {wanted} JOIN inventory i ON i.tenant_id = w.column1 AND i.node = w.column2 \
+           AND i.sku = w.column3 \
+         ORDER BY i.tenant_id, i.node, i.sku"
+    )
 }
 
 /// The decision stored first for an order.
@@ -1266,101 +1389,86 @@ async fn delete_decisions(
     if short.is_empty() {
         return Ok(());
     }
-    let mut statement = Statement::new("DELETE FROM decisions WHERE (tenant_id, order_id) IN ");
+    let mut statement = Statement::default();
     let short = statement.values(
+        [Value::NullText; 2],
         short
             .iter()
             .map(|pending| [Value::Text(&pending.tenant), Value::Text(&pending.order_id)]),
     );
-    statement
-        .sql
-        .push_str(&format!("(SELECT w.column1, w.column2 FROM {short})"));
-    statement.query().execute(&mut *connection).await?;
+    let sql = format!(
+        "DELETE FROM decisions WHERE (tenant_id, order_id) IN \
+         (SELECT w.column1, w.column2 FROM {short})"
+    );
+    statement.query(&sql).execute(&mut *connection).await?;
     Ok(())
 }
 
 /// Adds what the batch took to each position's reserved units, in one statement that still
 /// changes a position only while its available to promise covers what is taken.
-async fn reserve(
-    connection: &mut AnyConnection,
-    positions: &[(&str, &str, &str)],
-    taken: &[i64],
-) -> Result<(), StoreError> {
-    let reserved: Vec<((&str, &str, &str), i64)> = positions
-        .iter()
-        .zip(taken)
-        .filter(|(_, quantity)| **quantity > 0)
-        .map(|(position, quantity)| (*position, *quantity))
-        .collect();
-    if reserved.is_empty() {
-        return Ok(());
-    }
-    let mut statement =
-        Statement::new("UPDATE inventory SET reserved = reserved + w.column4 FROM ");
-    let taken = statement.values(reserved.iter().map(|((tenant, node, sku), quantity)| {
+fn reserve<'a>(
+    statement: &mut Statement<'a>,
+    reserved: &[((&'a str, &'a str, &'a str), i64)],
+) -> String {
+    let taken = statement.values(
         [
-            Value::Text(tenant),
-            Value::Text(node),
-            Value::Text(sku),
-            Value::Int(*quantity),
-        ]
-    }));
-    statement.sql.push_str(&format!(
-        "{taken} WHERE inventory.tenant_id = w.column1 AND inventory.node = w.column2 \
-         AND inventory.sku = w.column3 \
-         AND inventory.on_hand - inventory.reserved - inventory.safety_stock >= w.column4"
-    ));
-    let changed = statement
-        .query()
-        .execute(&mut *connection)
-        .await?
-        .rows_affected();
-    if changed != reserved.len() as u64 {
-        // Only a writer outside this store's rules could have moved the stock in between.
-        return Err(StoreError::Invalid(format!(
-            "stock changed while a batch was being reserved: {changed} of {} positions covered",
-            reserved.len()
-        )));
-    }
-    Ok(())
-}
-
-async fn insert_reservations(
-    connection: &mut AnyConnection,
-    stored: &[&PendingDecision],
-) -> Result<(), StoreError> {
-    if stored.iter().all(|pending| pending.holds.is_empty()) {
-        return Ok(());
-    }
-    let mut statement = Statement::new(
-        "INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
-         SELECT w.column1, w.column2, w.column3, w.column4, w.column5 FROM ",
-    );
-    let reservations = statement.values(stored.iter().flat_map(|pending| {
-        pending.holds.iter().map(|hold| {
+            Value::NullText,
+            Value::NullText,
+            Value::NullText,
+            Value::NullInt,
+        ],
+        reserved.iter().map(|((tenant, node, sku), quantity)| {
             [
-                Value::Text(&pending.tenant),
-                Value::Text(&pending.order_id),
-                Value::Text(&hold.node),
-                Value::Text(&hold.sku),
-                Value::Int(hold.quantity),
+                Value::Text(tenant),
+                Value::Text(node),
+                Value::Text(sku),
+                Value::Int(*quantity),
             ]
-        })
-    }));
-    statement
-        .sql
-        .push_str(&format!("{reservations} WHERE w.column1 IS NOT NULL"));
-    statement.query().execute(&mut *connection).await?;
-    Ok(())
+        }),
+    );
+    format!(
+        "UPDATE inventory SET reserved = reserved + w.column4 FROM {taken} \
+         WHERE inventory.tenant_id = w.column1 AND inventory.node = w.column2 \
+           AND inventory.sku = w.column3 \
+           AND inventory.on_hand - inventory.reserved - inventory.safety_stock >= w.column4"
+    )
 }
 
-/// Each node that ships in a stored decision takes one more shipment today.
-async fn count_shipments(
-    connection: &mut AnyConnection,
-    backend: Backend,
-    stored: &[&PendingDecision],
-) -> Result<(), StoreError> {
-    let mut shipments: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+/// The stored decisions' reservations.
+fn insert_reservations<'a>(
+    statement: &mut Statement<'a>,
+    stored: &[&'a PendingDecision],
+) -> String {
+    let reservations = statement.values(
+        [
+            Value::NullText,
+            Value::NullText,
+            Value::NullText,
+            Value::NullText,
+            Value::NullInt,
+        ],
+        stored.iter().flat_map(|pending| {
+            pending.holds.iter().map(|hold| {
+                [
+                    Value::Text(&pending.tenant),
+                    Value::Text(&pending.order_id),
+                    Value::Text(&hold.node),
+                    Value::Text(&hold.sku),
+                    Value::Int(hold.quantity),
+                ]
+            })
+        }),
+    );
+    format!(
+        "INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
+         SELECT w.column1, w.column2, w.column3, w.column4, w.column5 FROM {reservations} \
+         WHERE w.column1 IS NOT NULL"
+    )
+}
+
+/// How many of the stored decisions ship from each node, by tenant and node.
+fn shipments_by_node<'a>(stored: &[&'a PendingDecision]) -> BTreeMap<(&'a str, &'a str), i64> {
+    let mut shipments = BTreeMap::new();
     for pending in stored {
         let mut nodes: Vec<&str> = pending
             .holds
@@ -1369,68 +1477,55 @@ async fn count_shipments(
             .collect();
         nodes.dedup();
         for node in nodes {
-            *shipments.entry((&pending.tenant, node)).or_default() += 1;
+            *shipments
+                .entry((pending.tenant.as_str(), node))
+                .or_default() += 1;
         }
     }
-    if shipments.is_empty() {
-        return Ok(());
-    }
-    let slot = match backend {
-        Backend::Sqlite => 0,
-        Backend::Postgres => i64::from(rand::random_range(0..LOAD_SLOTS)),
-    };
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let mut statement = Statement::new(
-        "INSERT INTO node_load (tenant_id, node, day, slot, shipments) \
-         SELECT w.column1, w.column2, ",
-    );
-    let (day, slot) = (statement.text(&day), statement.int(slot));
-    let counts = statement.values(shipments.iter().map(|((tenant, node), count)| {
-        [Value::Text(tenant), Value::Text(node), Value::Int(*count)]
-    }));
-    // The WHERE also tells SQLite that ON CONFLICT is the upsert, not a join constraint.
-    statement.sql.push_str(&format!(
-        "{day}, {slot}, w.column3 FROM {counts} WHERE w.column1 IS NOT NULL \
-         ON CONFLICT (tenant_id, node, day, slot) \
-         DO UPDATE SET shipments = node_load.shipments + excluded.shipments"
-    ));
-    statement.query().execute(&mut *connection).await?;
-    Ok(())
+    shipments
 }
 
-/// A statement put together piece by piece: its SQL, with a numbered parameter (`$n`, which
-/// both databases take) for every value, and the values in order.
+/// Each node that ships in a stored decision takes one more shipment today, in `slot`.
+fn count_shipments<'a>(
+    statement: &mut Statement<'a>,
+    shipments: &BTreeMap<(&'a str, &'a str), i64>,
+    day: &'a str,
+    slot: i64,
+) -> String {
+    let (day, slot) = (statement.text(day), statement.int(slot));
+    let counts = statement.values(
+        [Value::NullText, Value::NullText, Value::NullInt],
+        shipments.iter().map(|((tenant, node), count)| {
+            [Value::Text(tenant), Value::Text(node), Value::Int(*count)]
+        }),
+    );
+    // The WHERE also tells SQLite that ON CONFLICT is the upsert, not a join constraint.
+    format!(
+        "INSERT INTO node_load (tenant_id, node, day, slot, shipments) \
+         SELECT w.column1, w.column2, {day}, {slot}, w.column3 FROM {counts} \
+         WHERE w.column1 IS NOT NULL \
+         ON CONFLICT (tenant_id, node, day, slot) \
+         DO UPDATE SET shipments = node_load.shipments + excluded.shipments"
+    )
+}
+
+/// The values of a statement put together piece by piece: each one added gives the numbered
+/// parameter (`$n`, which both databases take) to write into the SQL.
+#[derive(Default)]
 struct Statement<'a> {
-    sql: String,
     values: Vec<Value<'a>>,
 }
 
+#[derive(Clone, Copy)]
 enum Value<'a> {
     Text(&'a str),
     Int(i64),
-    /// Pads a list of rows; matches nothing. Typed like the column it pads, since
-    /// PostgreSQL wants one type per column.
+    /// Pads a list of rows; matches nothing.
     NullText,
     NullInt,
 }
 
-impl Value<'_> {
-    fn null_like(&self) -> Value<'static> {
-        match self {
-            Value::Int(_) | Value::NullInt => Value::NullInt,
-            Value::Text(_) | Value::NullText => Value::NullText,
-        }
-    }
-}
-
 impl<'a> Statement<'a> {
-    fn new(sql: &str) -> Statement<'a> {
-        Statement {
-            sql: sql.to_string(),
-            values: Vec::new(),
-        }
-    }
-
     /// Adds a text value; its parameter, to write into the SQL.
     fn text(&mut self, value: &'a str) -> String {
         self.values.push(Value::Text(value));
@@ -1447,15 +1542,16 @@ impl<'a> Statement<'a> {
     /// `w.column1`, `w.column2` and so on. The rows are padded with nulls to a power of two,
     /// so that batches of similar size share one statement text, which each connection
     /// prepares once instead of planning every batch anew; a null matches no row, and
-    /// inserts skip them with `WHERE w.column1 IS NOT NULL`.
-    fn values<const N: usize>(&mut self, rows: impl Iterator<Item = [Value<'a>; N]>) -> String {
+    /// inserts skip them with `WHERE w.column1 IS NOT NULL`. `padding` is the row of nulls,
+    /// each typed like its column, as PostgreSQL wants one type per column.
+    fn values<const N: usize>(
+        &mut self,
+        padding: [Value<'a>; N],
+        rows: impl Iterator<Item = [Value<'a>; N]>,
+    ) -> String {
         let mut rows: Vec<[Value<'a>; N]> = rows.collect();
         let padded = rows.len().max(1).next_power_of_two();
-        let pad: [Value<'a>; N] = match rows.first() {
-            Some(first) => std::array::from_fn(|at| first[at].null_like()),
-            None => std::array::from_fn(|_| Value::NullText),
-        };
-        rows.resize_with(padded, || std::array::from_fn(|at| pad[at].null_like()));
+        rows.resize(padded, padding);
         let rows: Vec<String> = rows
             .into_iter()
             .map(|row| {
@@ -1472,8 +1568,11 @@ impl<'a> Statement<'a> {
         format!("(VALUES {}) AS w", rows.join(", "))
     }
 
-    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.sql);
+    fn query<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let mut query = sqlx::query(sql);
         for value in &self.values {
             query = match value {
                 Value::Text(text) => query.bind(*text),
