@@ -4,8 +4,9 @@
 //! schema migrations in `host/migrations/` run when a store opens.
 //!
 //! Correctness rests on the database, not on the process. Each process commits decisions
-//! through one writer, a batch per transaction. A batch reads the stock it reserves inside its
-//! transaction (locking it, on PostgreSQL, so replicas take turns), and the update that
+//! through its writers (one on SQLite, two on PostgreSQL), a batch per transaction. A batch
+//! reads the stock it reserves inside its transaction (locking it, on PostgreSQL, so writers
+//! and replicas take turns), and the update that
 //! reserves it still changes a position only while its available to promise covers it, so
 //! concurrent decisions for scarce stock can never reserve more than there is, on one replica
 //! or many. A decision and its reservations are written in one transaction keyed by the order
@@ -155,8 +156,8 @@ pub struct Store {
     /// turns here instead keeps writers from spinning on the file lock. PostgreSQL has row
     /// locks, so it runs without one.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// The queue of decisions for the writer that commits them in batches; `None` only in the
-    /// writer's own handle.
+    /// The queue of decisions for the writers that commit them in batches; `None` only in the
+    /// writers' own handles.
     batcher: Option<tokio::sync::mpsc::Sender<(PendingDecision, Reply)>>,
 }
 
@@ -259,10 +260,19 @@ impl Store {
             writer,
             batcher: None,
         };
-        // The writer's own handle has no queue, so the queue closes, and the writer ends, with
-        // the last handle given out.
+        // The writers' own handles have no queue, so the queue closes, and the writers end,
+        // with the last handle given out.
         let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(store.clone(), receiver));
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        // SQLite has one writer at a time anyway. On PostgreSQL a second writer sends its
+        // batch while the first waits for its commit to reach the disk.
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        };
+        for _ in 0..writers {
+            tokio::spawn(write_batches(store.clone(), receiver.clone()));
+        }
         store.batcher = Some(queue);
         Ok(store)
     }
@@ -440,7 +450,7 @@ impl Store {
     /// Stores a decision and reserves what it ships, all or nothing, and counts one shipment
     /// today for each node it holds stock at. See [`Commit`].
     ///
-    /// Decisions arriving together are committed together: one writer takes every decision
+    /// Decisions arriving together are committed together: a writer takes every decision
     /// waiting for it into one transaction of a few statements for the whole batch (see
     /// `write_batch`); a decision that does not fit comes back `Short` and leaves nothing
     /// behind, so each is still all or nothing, and each is acknowledged only once the
@@ -1007,35 +1017,48 @@ type Reply = tokio::sync::oneshot::Sender<Result<Commit, StoreError>>;
 /// The most decisions one transaction takes.
 const MAX_BATCH: usize = 128;
 
-/// The writer: takes every decision waiting, commits them in one transaction, answers each.
+/// A writer: takes every decision waiting, commits them in one transaction, answers each.
 /// Runs until the store's last handle is gone.
 async fn write_batches(
     store: Store,
-    mut queue: tokio::sync::mpsc::Receiver<(PendingDecision, Reply)>,
+    queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<(PendingDecision, Reply)>>>,
 ) {
     // A batch holds each order once; a second decision for an order already in the batch
     // starts the next one, where it finds the first stored.
     let mut carried = None;
     loop {
-        let first = match carried.take() {
-            Some(first) => first,
-            None => match queue.recv().await {
-                Some(first) => first,
-                None => break,
-            },
+        let mut batch: Vec<(PendingDecision, Reply)> = Vec::new();
+        batch.extend(carried.take());
+        // With a decision in hand, a writer does not wait for the queue: the other writer may
+        // be holding it while it waits for decisions to arrive.
+        let taken = if batch.is_empty() {
+            Some(queue.lock().await)
+        } else {
+            queue.try_lock().ok()
         };
-        let mut batch: Vec<(PendingDecision, Reply)> = vec![first];
-        while batch.len() < MAX_BATCH {
-            let Ok(next) = queue.try_recv() else { break };
-            let again = batch
-                .iter()
-                .any(|(p, _)| p.tenant == next.0.tenant && p.order_id == next.0.order_id);
-            if again {
-                carried = Some(next);
-                break;
+        if let Some(mut queue) = taken {
+            if batch.is_empty() {
+                match queue.recv().await {
+                    Some(first) => batch.push(first),
+                    None => break,
+                }
             }
-            batch.push(next);
+            while batch.len() < MAX_BATCH {
+                let Ok(next) = queue.try_recv() else { break };
+                let again = batch
+                    .iter()
+                    .any(|(p, _)| p.tenant == next.0.tenant && p.order_id == next.0.order_id);
+                if again {
+                    carried = Some(next);
+                    break;
+                }
+                batch.push(next);
+            }
         }
+        // Every writer, in every replica, takes its row locks in one order (decision rows by
+        // order id, then stock by position, then shipment counts by node), so writers wait
+        // for one another but never deadlock among themselves.
+        batch.sort_by(|(a, _), (b, _)| (&a.tenant, &a.order_id).cmp(&(&b.tenant, &b.order_id)));
         let pending: Vec<&PendingDecision> = batch.iter().map(|(pending, _)| pending).collect();
         let outcomes = store.commit_batch(&pending).await;
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
@@ -1049,8 +1072,8 @@ impl Store {
     /// statement or the commit fails, every decision in the batch fails and nothing of it is
     /// stored.
     async fn commit_batch(&self, batch: &[&PendingDecision]) -> Vec<Result<Commit, StoreError>> {
-        // Replicas sharing PostgreSQL can, rarely, deadlock on an order both are deciding;
-        // PostgreSQL then aborts one batch, which is tried again.
+        // A batch can still, rarely, deadlock with a cancellation or an inventory event, which
+        // lock in an order of their own; PostgreSQL then aborts one, and a batch is tried again.
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
@@ -1099,7 +1122,7 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
 ///
 /// 1. the decision rows, where an order decided before keeps its first decision;
 /// 2. the available to promise of every position the decisions hold, locked until the commit
-///    on PostgreSQL (in one order, so that replicas queue instead of deadlocking; on SQLite the
+///    on PostgreSQL (in one order, so that writers queue instead of deadlocking; on SQLite the
 ///    writer's turn already keeps other writers out);
 /// 3. in batch order, each new decision takes its holds if every one of them fits in what is
 ///    left, and otherwise comes back `Short`, its decision row deleted again;
@@ -1108,7 +1131,7 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
 ///
 /// SQLite runs each step as a statement of its own. PostgreSQL runs steps 1 and 2 as one
 /// statement and step 4 as another, since every statement there is a round trip to the
-/// server, and the single writer waits out each one.
+/// server, and the writer waits out each one.
 async fn write_batch(
     connection: &mut AnyConnection,
     backend: Backend,
