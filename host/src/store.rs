@@ -487,17 +487,7 @@ impl Store {
         tenant: &str,
         order_id: &str,
     ) -> Result<Option<StoredDecision>, StoreError> {
-        let row = sqlx::query(
-            "SELECT status, decision FROM decisions WHERE tenant_id = $1 AND order_id = $2",
-        )
-        .bind(tenant)
-        .bind(order_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| StoredDecision {
-            status: row.get("status"),
-            decision: row.get("decision"),
-        }))
+        decision_of(&self.pool, tenant, order_id).await
     }
 
     /// What a decision holds, by node and SKU.
@@ -960,6 +950,24 @@ async fn active_plugins<'e>(
 }
 
 /// What a decision holds, read through a pool or inside a transaction.
+async fn decision_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &str,
+    order_id: &str,
+) -> Result<Option<StoredDecision>, StoreError> {
+    let row = sqlx::query(
+        "SELECT status, decision FROM decisions WHERE tenant_id = $1 AND order_id = $2",
+    )
+    .bind(tenant)
+    .bind(order_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|row| StoredDecision {
+        status: row.get("status"),
+        decision: row.get("decision"),
+    }))
+}
+
 async fn holds_of<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     tenant: &str,
@@ -1168,8 +1176,10 @@ async fn write_batch(
     let mut short = Vec::new();
     for (pending, new) in batch.iter().zip(&new) {
         if !*new {
-            let decision = stored_decision(connection, &pending.tenant, &pending.order_id).await?;
-            outcomes.push(Commit::AlreadyDecided { decision });
+            let first = decision_of(&mut *connection, &pending.tenant, &pending.order_id).await?;
+            outcomes.push(Commit::AlreadyDecided {
+                decision: first.map(|first| first.decision).unwrap_or_default(),
+            });
             continue;
         }
         let left = |hold: &Hold| {
@@ -1194,7 +1204,9 @@ async fn write_batch(
         }
     }
 
-    delete_decisions(connection, &short).await?;
+    if !short.is_empty() {
+        execute(connection, |s| delete_decisions(s, &short)).await?;
+    }
     let reserved: Vec<((&str, &str, &str), i64)> = positions
         .iter()
         .zip(&taken)
@@ -1211,20 +1223,13 @@ async fn write_batch(
         Backend::Sqlite => {
             let mut changed = 0;
             if !reserved.is_empty() {
-                let mut statement = Statement::default();
-                let sql = reserve(&mut statement, &reserved);
-                let done = statement.query(&sql).execute(&mut *connection).await?;
-                changed = done.rows_affected();
+                changed = execute(connection, |s| reserve(s, &reserved)).await?;
             }
             if !stored.is_empty() {
-                let mut statement = Statement::default();
-                let sql = insert_reservations(&mut statement, &stored);
-                statement.query(&sql).execute(&mut *connection).await?;
+                execute(connection, |s| insert_reservations(s, &stored)).await?;
             }
             if !shipments.is_empty() {
-                let mut statement = Statement::default();
-                let sql = count_shipments(&mut statement, &shipments, &day, slot);
-                statement.query(&sql).execute(&mut *connection).await?;
+                execute(connection, |s| count_shipments(s, &shipments, &day, slot)).await?;
             }
             changed
         }
@@ -1390,41 +1395,29 @@ fn stock_of<'a>(
     )
 }
 
-/// The decision stored first for an order.
-async fn stored_decision(
+/// Runs the statement `build` writes: the rows it changed.
+async fn execute<'a>(
     connection: &mut AnyConnection,
-    tenant: &str,
-    order_id: &str,
-) -> Result<String, StoreError> {
-    let row = sqlx::query("SELECT decision FROM decisions WHERE tenant_id = $1 AND order_id = $2")
-        .bind(tenant)
-        .bind(order_id)
-        .fetch_optional(connection)
-        .await?;
-    Ok(row.map(|row| row.get("decision")).unwrap_or_default())
+    build: impl FnOnce(&mut Statement<'a>) -> String,
+) -> Result<u64, StoreError> {
+    let mut statement = Statement::default();
+    let sql = build(&mut statement);
+    let done = statement.query(&sql).execute(connection).await?;
+    Ok(done.rows_affected())
 }
 
 /// Takes back the rows of decisions that came up short.
-async fn delete_decisions(
-    connection: &mut AnyConnection,
-    short: &[&PendingDecision],
-) -> Result<(), StoreError> {
-    if short.is_empty() {
-        return Ok(());
-    }
-    let mut statement = Statement::default();
+fn delete_decisions<'a>(statement: &mut Statement<'a>, short: &[&'a PendingDecision]) -> String {
     let short = statement.values(
         [Value::NullText; 2],
         short
             .iter()
             .map(|pending| [Value::Text(&pending.tenant), Value::Text(&pending.order_id)]),
     );
-    let sql = format!(
+    format!(
         "DELETE FROM decisions WHERE (tenant_id, order_id) IN \
          (SELECT w.column1, w.column2 FROM {short})"
-    );
-    statement.query(&sql).execute(&mut *connection).await?;
-    Ok(())
+    )
 }
 
 /// Adds what the batch took to each position's reserved units, in one statement that still
