@@ -22,15 +22,16 @@ pub mod testing;
 
 pub use config::Config;
 
-/// The allocator of every plugin built with the SDK (see the `bump-allocator` feature): it hands
-/// out memory from the end of the heap and never reuses freed memory, which is safe because a
-/// plugin instance lives for one call. A call that allocates more in all than its memory limit
-/// fails.
-#[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
+#[cfg(all(target_arch = "wasm32", feature = "arena-allocator"))]
+mod alloc;
+
+/// The allocator of every plugin built with the SDK (see the `arena-allocator` feature and the
+/// `alloc` module): it never frees, and a typical call never grows its memory.
+#[cfg(all(target_arch = "wasm32", feature = "arena-allocator"))]
 #[global_allocator]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::LeakingAllocator> =
-    // SAFETY: a plugin instance runs on one thread only; WebAssembly threads are not enabled.
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::LeakingAllocator::new()) };
+// SAFETY: a plugin instance runs on one thread only; WebAssembly threads are not enabled.
+static ALLOCATOR: alloc::PluginAllocator = unsafe { alloc::PluginAllocator::new() };
+
 pub use log::{debug, error, info, warn};
 
 /// The interface version this SDK builds plugins for. The host reads it from the plugin before

@@ -6,8 +6,10 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
-use switchyard::decision::{Decision, PluginOutcome};
+use switchyard::decision::{Decision, PluginOutcome, RejectReason};
 use switchyard::files::{NetworkDir, load_network_dir, load_order};
+use switchyard::geo::Geography;
+use switchyard::model::{NodeKind, ServiceLevel};
 use switchyard::plugin::{PluginSet, PluginState, Runtime, RuntimeOptions};
 use switchyard::{RouteError, route_with};
 use switchyard_tests::{example_network, example_order, plugin_bytes, plugin_dir};
@@ -379,4 +381,78 @@ fn cached_files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Everything a plugin is shown of a candidate plan (its shipments with their nodes, services,
+/// lines, weights, distances, dates and costs) arrives as the engine made it. The host writes
+/// these records into the plugin's memory itself (`v0_1_0::Plain`), so this checks its layout
+/// against what the guest's generated bindings read: the fixture spells out each plan it is
+/// shown, and the text must match the engine's own plan.
+#[test]
+fn a_plugin_sees_each_candidate_plan_as_the_engine_made_it() {
+    let (_dir, set) = hostile_tenant("echo", "closed", json!({}));
+    let order = load_order(&example_order("chicago-3-items.json")).unwrap();
+    let decision = route(&set).unwrap();
+    let network = &network().network;
+    let destination = Geography::get()
+        .area(order.ship_to.zip.zip3())
+        .unwrap()
+        .centroid;
+
+    let echoed: Vec<_> = decision
+        .rejected_plans
+        .iter()
+        .filter_map(|rejected| match &rejected.reason {
+            RejectReason::Plugin { reason, .. } => Some((&rejected.plan, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(echoed.len(), decision_candidates(&decision));
+    assert!(echoed.len() > 1, "the order has several candidate plans");
+    assert!(
+        echoed.iter().any(|(plan, _)| plan.shipments.len() > 1),
+        "some candidate is a split"
+    );
+    for (plan, reason) in echoed {
+        let mut expected = format!(
+            "{} {} {}",
+            plan.cost.total.0, plan.cost.split_penalty.0, plan.estimated_delivery
+        );
+        for shipment in &plan.shipments {
+            let node = &network.nodes()[network.node_index(&shipment.node).unwrap()];
+            let kind = match node.kind {
+                NodeKind::Warehouse => "warehouse",
+                NodeKind::Store => "store",
+                NodeKind::ThirdParty => "third-party",
+                NodeKind::Dropship => "dropship",
+            };
+            let level = match shipment.service_level {
+                ServiceLevel::Ground => "ground",
+                ServiceLevel::TwoDay => "two-day",
+                ServiceLevel::Overnight => "overnight",
+            };
+            let cost = &shipment.cost;
+            expected += &format!(
+                " | {} {kind} {} {} {} {level} {} {} {:.3} {} {} {}/{}/{}/{}/{}",
+                node.id,
+                node.zip,
+                shipment.service,
+                shipment.carrier,
+                shipment.zone,
+                shipment.weight_g,
+                node.location.miles_to(destination),
+                shipment.ship_date,
+                shipment.estimated_delivery,
+                cost.shipping.0,
+                cost.labor.0,
+                cost.packaging.0,
+                cost.capacity_pressure.0,
+                cost.total.0,
+            );
+            for line in &shipment.lines {
+                expected += &format!(" {}:{}", line.line, line.quantity);
+            }
+        }
+        assert_eq!(reason, &expected);
+    }
 }

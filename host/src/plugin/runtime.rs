@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tracing::{debug, info, warn};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{
+    Component, ComponentExportIndex, HasSelf, InstancePre, Lift, Linker, ResourceTable,
+};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
     StoreLimits, StoreLimitsBuilder, Trap,
@@ -123,10 +125,10 @@ impl Runtime {
         };
 
         // Run it once on a sample before it goes live.
-        let sample = v0_1_0::sample_input();
+        let sample = v0_1_0::sample_decision();
         let checked = match kind {
-            PluginKind::Constraint => plugin.check(&sample).map(|_| ()),
-            PluginKind::Scorer => plugin.score(&sample).map(|_| ()),
+            PluginKind::Constraint => plugin.check(&sample.input()).map(|_| ()),
+            PluginKind::Scorer => plugin.score(&sample.input()).map(|_| ()),
         };
         checked.map_err(|failure| LoadError::SampleRun(failure.message))?;
         Ok(plugin)
@@ -148,13 +150,27 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(link_error)?;
-        let pre = match kind {
-            PluginKind::Constraint => Pre::Constraint(
-                constraint::ConstraintPre::new(pre).map_err(|e| missing_export(kind, e))?,
-            ),
-            PluginKind::Scorer => {
-                Pre::Scorer(scorer::ScorerPre::new(pre).map_err(|e| missing_export(kind, e))?)
+        // The generated bindings check that the plugin exports its world's interface; calls
+        // then go through the export directly, with the borrowed `v0_1_0::Input`.
+        let (interface, function) = match kind {
+            PluginKind::Constraint => {
+                constraint::ConstraintPre::new(pre.clone()).map_err(|e| missing_export(kind, e))?;
+                CONSTRAINT_EXPORT
             }
+            PluginKind::Scorer => {
+                scorer::ScorerPre::new(pre.clone()).map_err(|e| missing_export(kind, e))?;
+                SCORER_EXPORT
+            }
+        };
+        let export = component
+            .get_export_index(None, interface)
+            .and_then(|interface| component.get_export_index(Some(&interface), function))
+            .ok_or_else(|| {
+                missing_export(kind, wasmtime::format_err!("no `{interface}` export"))
+            })?;
+        let pre = Pre {
+            instance: pre,
+            export,
         };
         Ok((kind, hash, pre))
     }
@@ -286,10 +302,14 @@ fn missing_export(kind: PluginKind, error: wasmtime::Error) -> LoadError {
     ))
 }
 
-/// A pre-linked component of either world.
-enum Pre {
-    Constraint(constraint::ConstraintPre<CallState>),
-    Scorer(scorer::ScorerPre<CallState>),
+/// The interface each world exports, and its one function.
+const CONSTRAINT_EXPORT: (&str, &str) = ("switchyard:plugin/constraint-rules@0.1.0", "check");
+const SCORER_EXPORT: (&str, &str) = ("switchyard:plugin/scorer-rules@0.1.0", "score");
+
+/// A pre-linked component, and where its one exported function is.
+struct Pre {
+    instance: InstancePre<CallState>,
+    export: ComponentExportIndex,
 }
 
 /// One version of one tenant's plugin, compiled, linked and checked, ready to call.
@@ -319,18 +339,11 @@ pub struct CallFailure {
 
 impl LoadedPlugin {
     /// Runs a constraint: `None` allows a plan, `Some(reason)` rejects it.
-    pub fn check(
-        &self,
-        input: &wit::DecisionInput,
-    ) -> Result<Called<Vec<Option<String>>>, CallFailure> {
-        let Pre::Constraint(pre) = &self.pre else {
+    pub fn check(&self, input: &v0_1_0::Input) -> Result<Called<Vec<Option<String>>>, CallFailure> {
+        if self.kind != PluginKind::Constraint {
             return Err(self.failure("is a scorer, called as a constraint", 0));
-        };
-        let (verdicts, fuel_used) = self.call(input, |store| {
-            pre.instantiate(&mut *store)?
-                .switchyard_plugin_constraint_rules()
-                .call_check(store, input)
-        })?;
+        }
+        let (verdicts, fuel_used) = self.call::<v0_1_0::Verdict>(input)?;
         let mut out = Vec::with_capacity(verdicts.len());
         for (at, verdict) in verdicts.into_iter().enumerate() {
             out.push(match verdict {
@@ -347,18 +360,11 @@ impl LoadedPlugin {
     }
 
     /// Runs a scorer: an adjustment in cents and a reason per plan.
-    pub fn score(
-        &self,
-        input: &wit::DecisionInput,
-    ) -> Result<Called<Vec<(i64, String)>>, CallFailure> {
-        let Pre::Scorer(pre) = &self.pre else {
+    pub fn score(&self, input: &v0_1_0::Input) -> Result<Called<Vec<(i64, String)>>, CallFailure> {
+        if self.kind != PluginKind::Scorer {
             return Err(self.failure("is a constraint, called as a scorer", 0));
-        };
-        let (adjustments, fuel_used) = self.call(input, |store| {
-            pre.instantiate(&mut *store)?
-                .switchyard_plugin_scorer_rules()
-                .call_score(store, input)
-        })?;
+        }
+        let (adjustments, fuel_used) = self.call::<v0_1_0::Adjustment>(input)?;
         let mut out = Vec::with_capacity(adjustments.len());
         for (at, v0_1_0::Adjustment { cents, reason }) in adjustments.into_iter().enumerate() {
             out.push((cents, self.checked_reason(reason, at, fuel_used)?));
@@ -369,19 +375,30 @@ impl LoadedPlugin {
         })
     }
 
-    /// Instantiates the plugin in a fresh store and makes one call: its answers, one per plan,
-    /// and the fuel it used.
-    fn call<T>(
-        &self,
-        input: &wit::DecisionInput,
-        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<Vec<T>, wit::PluginError>>,
-    ) -> Result<(Vec<T>, u64), CallFailure> {
-        let (mut store, stderr) = self.store(&input.order.id)?;
-        let result = call(&mut store);
+    /// Instantiates the plugin in a fresh store and calls its export: its answers, one per
+    /// plan (a verdict or an adjustment, `T`), and the fuel it used.
+    fn call<T: Lift + 'static>(&self, input: &v0_1_0::Input) -> Result<(Vec<T>, u64), CallFailure> {
+        let (mut store, stderr) = self.store(input.order.id)?;
+        let result = self.invoke::<T>(&mut store, input);
         let fuel_used = self.fuel_used(&store);
         let answers = self.returned(result, fuel_used, &stderr)?;
         self.expect_one_per_plan(answers.len(), input, fuel_used)?;
         Ok((answers, fuel_used))
+    }
+
+    fn invoke<T: Lift + 'static>(
+        &self,
+        store: &mut Store<CallState>,
+        input: &v0_1_0::Input,
+    ) -> wasmtime::Result<Result<Vec<T>, wit::PluginError>> {
+        let instance = self.pre.instance.instantiate(&mut *store)?;
+        let export = instance
+            .get_typed_func::<(&v0_1_0::Input,), (Result<Vec<T>, wit::PluginError>,)>(
+                &mut *store,
+                &self.pre.export,
+            )?;
+        let (answer,) = export.call(&mut *store, (input,))?;
+        Ok(answer)
     }
 
     /// A fresh store for one call, with its limits set, and the pipe holding standard error.
@@ -476,7 +493,7 @@ impl LoadedPlugin {
     fn expect_one_per_plan(
         &self,
         answers: usize,
-        input: &wit::DecisionInput,
+        input: &v0_1_0::Input,
         fuel_used: u64,
     ) -> Result<(), CallFailure> {
         if answers == input.plans.len() {

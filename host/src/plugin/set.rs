@@ -394,7 +394,8 @@ impl Rules for PluginSet {
         let snapshot = self.live.load_full();
         let plans = input.plans.len();
         let mut judgement = Judgement::neutral(plans);
-        let everything = v0_1_0::decision_input(input);
+        let decision = v0_1_0::decision(input);
+        let everything = decision.input();
 
         // Constraints first (and plugins that failed to load, whose kind is unknown), each
         // judging every candidate.
@@ -428,23 +429,12 @@ impl Rules for PluginSet {
         if standing.is_empty() {
             return Ok(judgement);
         }
-        let survivors;
-        let scored_input = if standing.len() == plans {
-            &everything
-        } else {
-            survivors = wit::DecisionInput {
-                order: everything.order.clone(),
-                nodes: everything.nodes.clone(),
-                services: everything.services.clone(),
-                shipments: everything.shipments.clone(),
-                shipment_lines: everything.shipment_lines.clone(),
-                plans: standing.iter().map(|&at| everything.plans[at]).collect(),
-            };
-            &survivors
-        };
+        let survivors: Vec<v0_1_0::Plain<wit::Plan>> =
+            standing.iter().map(|&at| decision.plans()[at]).collect();
+        let scored_input = decision.with_plans(&survivors);
         for slot in snapshot.slots.iter().filter(|slot| is_scorer(slot)) {
             let Some((plugin, called)) =
-                slot.call(&mut judgement.runs, |plugin| plugin.score(scored_input))?
+                slot.call(&mut judgement.runs, |plugin| plugin.score(&scored_input))?
             else {
                 continue;
             };
