@@ -30,7 +30,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, 
 use super::LoadError;
 use super::handshake;
 use super::manifest::{Limits, MAX_MEMORY_MIB};
-use super::v0_1_0::{self, constraint, host, scorer, wit};
+use super::v0_1_0::{self, constraint, host, wit};
 use crate::decision::PluginKind;
 
 /// The longest reason a plugin may give for one plan, in bytes.
@@ -150,17 +150,10 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(link_error)?;
-        // The generated bindings check that the plugin exports its world's interface; calls
-        // then go through the export directly, with the borrowed `v0_1_0::Input`.
+        // Calls go through the world's one export directly, with the borrowed `v0_1_0::Input`.
         let (interface, function) = match kind {
-            PluginKind::Constraint => {
-                constraint::ConstraintPre::new(pre.clone()).map_err(|e| missing_export(kind, e))?;
-                CONSTRAINT_EXPORT
-            }
-            PluginKind::Scorer => {
-                scorer::ScorerPre::new(pre.clone()).map_err(|e| missing_export(kind, e))?;
-                SCORER_EXPORT
-            }
+            PluginKind::Constraint => CONSTRAINT_EXPORT,
+            PluginKind::Scorer => SCORER_EXPORT,
         };
         let export = component
             .get_export_index(None, interface)

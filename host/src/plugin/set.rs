@@ -429,9 +429,13 @@ impl Rules for PluginSet {
         if standing.is_empty() {
             return Ok(judgement);
         }
-        let survivors: Vec<v0_1_0::Plain<wit::Plan>> =
-            standing.iter().map(|&at| decision.plans()[at]).collect();
-        let scored_input = decision.with_plans(&survivors);
+        let survivors: Vec<v0_1_0::Plain<wit::Plan>>;
+        let scored_input = if standing.len() == plans {
+            everything
+        } else {
+            survivors = standing.iter().map(|&at| decision.plans()[at]).collect();
+            decision.with_plans(&survivors)
+        };
         for slot in snapshot.slots.iter().filter(|slot| is_scorer(slot)) {
             let Some((plugin, called)) =
                 slot.call(&mut judgement.runs, |plugin| plugin.score(&scored_input))?

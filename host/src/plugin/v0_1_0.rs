@@ -44,7 +44,7 @@ pub use scorer::exports::switchyard::plugin::scorer_rules::Adjustment;
 /// plans when constraints rejected some).
 ///
 /// The records mirror the WIT types of the same names field by field (wasmtime checks that
-/// against the plugin's own types when it is linked), but hold text as borrowed `&str` where the
+/// against the plugin's export when it is called), but hold text as borrowed `&str` where the
 /// generated bindings would hold a `String`, so converting a decision copies no text.
 #[derive(ComponentType, Lower)]
 #[component(record)]
