@@ -8,7 +8,7 @@
 //! imports it, but with an empty context: no files, no network, no environment or arguments; the
 //! clocks are frozen at the Unix epoch and the random source is a fixed sequence, so a plugin is
 //! a function of its input. Standard error is kept, up to 4 KiB, only to quote a panic message in
-//! the error.
+//! the error. The context is made on a call's first WASI import, which most calls never make.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -209,6 +209,10 @@ fn engine() -> anyhow::Result<(Engine, bool)> {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.consume_fuel(true);
+    // Plugins are called synchronously, one call per store. Without this, every call into a
+    // plugin (including each allocation while an input is written into its memory) also sets up
+    // and tears down the bookkeeping for the component model's concurrent tasks.
+    config.concurrency_support(false);
     // Lets `perf` name the plugins' compiled functions when an operator profiles the host.
     if std::env::var_os("SWITCHYARD_PLUGIN_PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
@@ -371,10 +375,10 @@ impl LoadedPlugin {
     /// Instantiates the plugin in a fresh store and calls its export: its answers, one per
     /// plan (a verdict or an adjustment, `T`), and the fuel it used.
     fn call<T: Lift + 'static>(&self, input: &v0_1_0::Input) -> Result<(Vec<T>, u64), CallFailure> {
-        let (mut store, stderr) = self.store(input.order.id)?;
+        let mut store = self.store(input.order.id)?;
         let result = self.invoke::<T>(&mut store, input);
         let fuel_used = self.fuel_used(&store);
-        let answers = self.returned(result, fuel_used, &stderr)?;
+        let answers = self.returned(result, fuel_used, store.data())?;
         self.expect_one_per_plan(answers.len(), input, fuel_used)?;
         Ok((answers, fuel_used))
     }
@@ -394,22 +398,14 @@ impl LoadedPlugin {
         Ok(answer)
     }
 
-    /// A fresh store for one call, with its limits set, and the pipe holding standard error.
-    fn store(&self, order: &str) -> Result<(Store<CallState>, MemoryOutputPipe), CallFailure> {
-        let stderr = MemoryOutputPipe::new(4096);
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stderr(stderr.clone())
-            .wall_clock(FrozenClock)
-            .monotonic_clock(FrozenClock)
-            .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a]))
-            .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5]))
-            .insecure_random_seed(0);
+    /// A fresh store for one call, with its limits set.
+    fn store(&self, order: &str) -> Result<Store<CallState>, CallFailure> {
         let limits = StoreLimitsBuilder::new()
             .memory_size((self.limits.memory_mib as usize) << 20)
             .trap_on_grow_failure(true)
             .build();
         let state = CallState {
-            wasi: wasi.build(),
+            wasi: None,
             table: ResourceTable::new(),
             limits,
             config: self.config.clone(),
@@ -425,7 +421,7 @@ impl LoadedPlugin {
             .map_err(|e| self.failure(&format!("cannot set its fuel: {e}"), 0))?;
         let ticks = self.limits.timeout_ms.div_ceil(TICK.as_millis() as u64);
         store.set_epoch_deadline(ticks);
-        Ok((store, stderr))
+        Ok(store)
     }
 
     fn fuel_used(&self, store: &Store<CallState>) -> u64 {
@@ -437,7 +433,7 @@ impl LoadedPlugin {
         &self,
         result: wasmtime::Result<Result<T, wit::PluginError>>,
         fuel_used: u64,
-        stderr: &MemoryOutputPipe,
+        state: &CallState,
     ) -> Result<T, CallFailure> {
         match result {
             Ok(Ok(value)) => Ok(value),
@@ -448,14 +444,12 @@ impl LoadedPlugin {
             Ok(Err(wit::PluginError::Other(message))) => {
                 Err(self.failure(&format!("returned an error: {}", clip(&message)), fuel_used))
             }
-            Err(error) => Err(self.failure(&self.describe_trap(&error, stderr), fuel_used)),
+            Err(error) => Err(self.failure(&self.describe_trap(&error, state), fuel_used)),
         }
     }
 
-    fn describe_trap(&self, error: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
-        let said = String::from_utf8_lossy(&stderr.contents())
-            .trim()
-            .to_string();
+    fn describe_trap(&self, error: &wasmtime::Error, state: &CallState) -> String {
+        let said = state.stderr();
         let said = if said.is_empty() {
             String::new()
         } else {
@@ -539,7 +533,9 @@ fn clip(text: &str) -> String {
 
 /// What the host keeps for one call.
 pub(crate) struct CallState {
-    wasi: WasiCtx,
+    /// The plugin's WASI context, made on its first WASI call: most calls make none, and
+    /// building a context costs more than a small plugin's whole run.
+    wasi: Option<Sandbox>,
     table: ResourceTable,
     limits: StoreLimits,
     config: Arc<str>,
@@ -550,11 +546,49 @@ pub(crate) struct CallState {
     logged: u32,
 }
 
+impl CallState {
+    /// What the plugin wrote to standard error, trimmed; empty when it wrote nothing.
+    fn stderr(&self) -> String {
+        let Some(sandbox) = &self.wasi else {
+            return String::new();
+        };
+        String::from_utf8_lossy(&sandbox.stderr.contents())
+            .trim()
+            .to_string()
+    }
+}
+
 impl wasmtime_wasi::WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let sandbox = self.wasi.get_or_insert_with(Sandbox::new);
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: &mut sandbox.ctx,
             table: &mut self.table,
+        }
+    }
+}
+
+/// The empty WASI context a plugin runs in, and the pipe that keeps its standard error.
+struct Sandbox {
+    ctx: WasiCtx,
+    stderr: MemoryOutputPipe,
+}
+
+impl Sandbox {
+    /// No files, sockets, environment or arguments; clocks frozen at the Unix epoch and random
+    /// sources that repeat a fixed byte; standard error kept, up to 4 KiB.
+    fn new() -> Sandbox {
+        let stderr = MemoryOutputPipe::new(4096);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stderr(stderr.clone())
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock)
+            .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a]))
+            .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5]))
+            .insecure_random_seed(0);
+        Sandbox {
+            ctx: wasi.build(),
+            stderr,
         }
     }
 }

@@ -312,10 +312,13 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
         .area(order.ship_to.zip.zip3())
         .map(|area| area.centroid);
 
-    // Positions in `nodes` and `services`, by the network's own index.
-    let mut node_at: Vec<Option<(u32, f64)>> = vec![None; network.nodes().len()];
-    let mut service_at: Vec<Option<u32>> = vec![None; network.services().len()];
+    // Positions in `nodes` and `services` plus one, by the network's own index; 0 is not listed
+    // yet. (Zeroed vectors come straight from the allocator.)
+    let mut node_at = vec![0u32; network.nodes().len()];
+    let mut service_at = vec![0u32; network.services().len()];
     let mut nodes = Vec::new();
+    // Each listed node's distance to the destination, by position in `nodes`.
+    let mut miles = Vec::new();
     let mut services = Vec::new();
     let shipment_count = input.plans.iter().map(|plan| plan.shipments.len()).sum();
     let mut shipments = Vec::with_capacity(shipment_count);
@@ -324,29 +327,38 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
     for plan in input.plans {
         let first_shipment = shipments.len();
         for shipment in &plan.shipments {
-            let (node, distance_miles) = match network.node_index(&shipment.node) {
-                Some(at) => *node_at[at].get_or_insert_with(|| {
+            let node = match network.node_index(&shipment.node) {
+                Some(at) if node_at[at] > 0 => node_at[at] - 1,
+                Some(at) => {
                     let known = &network.nodes()[at];
                     nodes.push(convert_node(known));
-                    let miles = destination.map_or(0.0, |to| known.location.miles_to(to));
-                    (nodes.len() as u32 - 1, miles)
-                }),
+                    miles.push(destination.map_or(0.0, |to| known.location.miles_to(to)));
+                    node_at[at] = nodes.len() as u32;
+                    nodes.len() as u32 - 1
+                }
                 None => {
                     nodes.push(unknown_node(&shipment.node));
-                    (nodes.len() as u32 - 1, 0.0)
+                    miles.push(0.0);
+                    nodes.len() as u32 - 1
                 }
             };
+            let distance_miles = miles[node as usize];
+            // Lists the shipment's service; its position plus one.
             let mut add_service = || {
                 services.push(Service {
                     id: &shipment.service,
                     carrier: &shipment.carrier,
                     level: convert_level(shipment.service_level),
                 });
-                services.len() as u32 - 1
+                services.len() as u32
             };
             let service = match network.service_index(&shipment.service) {
-                Some(at) => *service_at[at].get_or_insert_with(add_service),
-                None => add_service(),
+                Some(at) if service_at[at] > 0 => service_at[at] - 1,
+                Some(at) => {
+                    service_at[at] = add_service();
+                    service_at[at] - 1
+                }
+                None => add_service() - 1,
             };
             let first_line = shipment_lines.len();
             shipment_lines.extend(shipment.lines.iter().map(|line| {
