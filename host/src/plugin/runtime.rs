@@ -533,8 +533,8 @@ fn clip(text: &str) -> String {
 
 /// What the host keeps for one call.
 pub(crate) struct CallState {
-    /// The plugin's WASI context, made on its first WASI call: most calls make none, and
-    /// building a context costs more than a small plugin's whole run.
+    /// The plugin's WASI context, made on its first WASI call. A plugin that neither panics
+    /// nor prints makes none, so most calls skip building one.
     wasi: Option<Sandbox>,
     table: ResourceTable,
     limits: StoreLimits,
