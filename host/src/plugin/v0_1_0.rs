@@ -316,11 +316,11 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
     // yet. (Zeroed vectors come straight from the allocator.)
     let mut node_at = vec![0u32; network.nodes().len()];
     let mut service_at = vec![0u32; network.services().len()];
-    let mut nodes = Vec::new();
+    let shipment_count: usize = input.plans.iter().map(|plan| plan.shipments.len()).sum();
+    let mut nodes = Vec::with_capacity(shipment_count.min(network.nodes().len()));
     // Each listed node's distance to the destination, by position in `nodes`.
-    let mut miles = Vec::new();
-    let mut services = Vec::new();
-    let shipment_count = input.plans.iter().map(|plan| plan.shipments.len()).sum();
+    let mut miles = Vec::with_capacity(nodes.capacity());
+    let mut services = Vec::with_capacity(shipment_count.min(network.services().len()));
     let mut shipments = Vec::with_capacity(shipment_count);
     let mut shipment_lines = Vec::with_capacity(shipment_count * order.lines.len().max(1));
     let mut plans = Vec::with_capacity(input.plans.len());
