@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use switchyard::decision::{Decision, PluginOutcome, RejectReason};
 use switchyard::files::{NetworkDir, load_network_dir, load_order};
 use switchyard::geo::Geography;
-use switchyard::model::{NodeKind, ServiceLevel};
 use switchyard::plugin::{PluginSet, PluginState, Runtime, RuntimeOptions};
 use switchyard::{RouteError, route_with};
 use switchyard_tests::{example_network, example_order, plugin_bytes, plugin_dir};
@@ -420,24 +419,15 @@ fn a_plugin_sees_each_candidate_plan_as_the_engine_made_it() {
         );
         for shipment in &plan.shipments {
             let node = &network.nodes()[network.node_index(&shipment.node).unwrap()];
-            let kind = match node.kind {
-                NodeKind::Warehouse => "warehouse",
-                NodeKind::Store => "store",
-                NodeKind::ThirdParty => "third-party",
-                NodeKind::Dropship => "dropship",
-            };
-            let level = match shipment.service_level {
-                ServiceLevel::Ground => "ground",
-                ServiceLevel::TwoDay => "two-day",
-                ServiceLevel::Overnight => "overnight",
-            };
             let cost = &shipment.cost;
             expected += &format!(
-                " | {} {kind} {} {} {} {level} {} {} {:.3} {} {} {}/{}/{}/{}/{}",
+                " | {} {} {} {} {} {} {} {} {:.3} {} {} {}/{}/{}/{}/{}",
                 node.id,
+                node.kind,
                 node.zip,
                 shipment.service,
                 shipment.carrier,
+                shipment.service_level,
                 shipment.zone,
                 shipment.weight_g,
                 node.location.miles_to(destination),

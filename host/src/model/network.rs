@@ -66,9 +66,9 @@ pub struct Network {
     skus: Vec<Sku>,
     services: Vec<CarrierService>,
     holidays: BTreeSet<NaiveDate>,
-    /// Ids to positions. Lookups by id are on every plugin call's path, so the maps hash with
-    /// foldhash, which is several times faster than std's SipHash on short ids and still seeded
-    /// per process.
+    /// Ids to positions. Every plugin call looks up the node and service of each shipment, so
+    /// the maps hash with foldhash, which is faster than std's SipHash on short ids and still
+    /// seeded per process.
     node_index: HashMap<Id, usize>,
     sku_index: HashMap<Id, usize>,
     service_index: HashMap<Id, usize>,

@@ -312,8 +312,8 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
         .area(order.ship_to.zip.zip3())
         .map(|area| area.centroid);
 
-    // Positions in `nodes` and `services` plus one, by the network's own index; 0 is not listed
-    // yet. (Zeroed vectors come straight from the allocator.)
+    // Where each of the network's nodes and services is listed, by the network's own index (see
+    // `listed_once`). Zeroed vectors come straight from the allocator.
     let mut node_at = vec![0u32; network.nodes().len()];
     let mut service_at = vec![0u32; network.services().len()];
     let shipment_count: usize = input.plans.iter().map(|plan| plan.shipments.len()).sum();
@@ -327,38 +327,31 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
     for plan in input.plans {
         let first_shipment = shipments.len();
         for shipment in &plan.shipments {
+            let mut add_node = |node, miles_to_destination| {
+                nodes.push(node);
+                miles.push(miles_to_destination);
+                nodes.len() - 1
+            };
             let node = match network.node_index(&shipment.node) {
-                Some(at) if node_at[at] > 0 => node_at[at] - 1,
-                Some(at) => {
+                Some(at) => listed_once(&mut node_at[at], || {
                     let known = &network.nodes()[at];
-                    nodes.push(convert_node(known));
-                    miles.push(destination.map_or(0.0, |to| known.location.miles_to(to)));
-                    node_at[at] = nodes.len() as u32;
-                    nodes.len() as u32 - 1
-                }
-                None => {
-                    nodes.push(unknown_node(&shipment.node));
-                    miles.push(0.0);
-                    nodes.len() as u32 - 1
-                }
+                    let to = destination.map_or(0.0, |to| known.location.miles_to(to));
+                    add_node(convert_node(known), to)
+                }),
+                None => add_node(unknown_node(&shipment.node), 0.0) as u32,
             };
             let distance_miles = miles[node as usize];
-            // Lists the shipment's service; its position plus one.
             let mut add_service = || {
                 services.push(Service {
                     id: &shipment.service,
                     carrier: &shipment.carrier,
                     level: convert_level(shipment.service_level),
                 });
-                services.len() as u32
+                services.len() - 1
             };
             let service = match network.service_index(&shipment.service) {
-                Some(at) if service_at[at] > 0 => service_at[at] - 1,
-                Some(at) => {
-                    service_at[at] = add_service();
-                    service_at[at] - 1
-                }
-                None => add_service() - 1,
+                Some(at) => listed_once(&mut service_at[at], add_service),
+                None => add_service() as u32,
             };
             let first_line = shipment_lines.len();
             shipment_lines.extend(shipment.lines.iter().map(|line| {
@@ -392,6 +385,15 @@ pub fn decision<'a>(input: &RuleInput<'a>) -> Decision<'a> {
         shipment_lines,
         plans,
     }
+}
+
+/// The position of an entry listed on first use: `slot` holds its position plus one, or 0 until
+/// `list` has listed it and returned its position.
+fn listed_once(slot: &mut u32, list: impl FnOnce() -> usize) -> u32 {
+    if *slot == 0 {
+        *slot = list() as u32 + 1;
+    }
+    *slot - 1
 }
 
 /// The entries of a list from `first` up to `end`.
