@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::pool::PoolConnection;
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use thiserror::Error;
 
@@ -162,12 +163,12 @@ pub struct Store {
 }
 
 /// A write transaction, holding the writer's turn on SQLite until it ends.
-struct Writing {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+struct Writing<'c> {
+    tx: sqlx::Transaction<'c, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-impl Deref for Writing {
+impl Deref for Writing<'_> {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
@@ -175,13 +176,13 @@ impl Deref for Writing {
     }
 }
 
-impl DerefMut for Writing {
+impl DerefMut for Writing<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
 }
 
-impl Writing {
+impl Writing<'_> {
     async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
@@ -286,9 +287,19 @@ impl Store {
     }
 
     /// Begins a transaction that writes.
-    async fn begin_write(&self) -> Result<Writing, StoreError> {
+    async fn begin_write(&self) -> Result<Writing<'static>, StoreError> {
         let turn = self.writer().await;
         let tx = self.pool.begin().await?;
+        Ok(Writing { tx, _turn: turn })
+    }
+
+    /// Begins a transaction that writes, on a connection the caller holds.
+    async fn begin_write_on<'c>(
+        &self,
+        connection: &'c mut AnyConnection,
+    ) -> Result<Writing<'c>, StoreError> {
+        let turn = self.writer().await;
+        let tx = sqlx::Connection::begin(connection).await?;
         Ok(Writing { tx, _turn: turn })
     }
 
@@ -1034,6 +1045,9 @@ async fn write_batches(
     // A batch holds each order once; a second decision for an order already in the batch
     // starts the next one, where it finds the first stored.
     let mut carried = None;
+    // Each writer keeps a connection of its own: taking one from the pool for every batch
+    // would cost a round trip to check it, on top of the batch's own.
+    let mut connection = None;
     loop {
         let mut batch: Vec<(PendingDecision, Reply)> = Vec::new();
         batch.extend(carried.take());
@@ -1068,7 +1082,7 @@ async fn write_batches(
         // for one another but never deadlock among themselves.
         batch.sort_by(|(a, _), (b, _)| (&a.tenant, &a.order_id).cmp(&(&b.tenant, &b.order_id)));
         let pending: Vec<&PendingDecision> = batch.iter().map(|(pending, _)| pending).collect();
-        let outcomes = store.commit_batch(&pending).await;
+        let outcomes = store.commit_batch(&mut connection, &pending).await;
         for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
@@ -1079,14 +1093,38 @@ impl Store {
     /// One transaction for a batch of decisions, none of them for the same order. If a
     /// statement or the commit fails, every decision in the batch fails and nothing of it is
     /// stored.
-    async fn commit_batch(&self, batch: &[&PendingDecision]) -> Vec<Result<Commit, StoreError>> {
+    ///
+    /// The batch runs on the writer's `connection`, which is taken from the pool when there is
+    /// none yet and dropped when it fails.
+    async fn commit_batch(
+        &self,
+        connection: &mut Option<PoolConnection<sqlx::Any>>,
+        batch: &[&PendingDecision],
+    ) -> Vec<Result<Commit, StoreError>> {
         // A batch can still, rarely, deadlock with a cancellation or an inventory event, which
         // lock in an order of their own; PostgreSQL then aborts one, and a batch is tried again.
-        let mut attempt = 0;
+        // So is a batch whose connection broke (a database restart, say). Even when the break
+        // came during the commit, and the batch was in fact stored, trying again is safe: each
+        // order then finds its first decision, and nothing is reserved twice.
+        let (mut attempt, mut reconnected) = (0, false);
         let outcome = loop {
             attempt += 1;
-            match self.try_commit_batch(batch).await {
+            let held = match connection {
+                Some(held) => held,
+                None => match self.pool.acquire().await {
+                    Ok(fresh) => connection.insert(fresh),
+                    Err(error) => break Err(error.into()),
+                },
+            };
+            match self.try_commit_batch(held, batch).await {
                 Err(StoreError::Database(error)) if attempt < 4 && is_deadlock(&error) => {}
+                Err(StoreError::Database(error)) if is_broken(&error) => {
+                    *connection = None;
+                    if reconnected {
+                        break Err(error.into());
+                    }
+                    reconnected = true;
+                }
                 outcome => break outcome,
             }
         };
@@ -1104,9 +1142,15 @@ impl Store {
 
     async fn try_commit_batch(
         &self,
+        connection: &mut AnyConnection,
         batch: &[&PendingDecision],
     ) -> Result<Vec<Commit>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres
+            && let Some(outcomes) = write_batch_at_once(connection, batch).await?
+        {
+            return Ok(outcomes);
+        }
+        let mut tx = self.begin_write_on(connection).await?;
         match write_batch(&mut tx, self.backend, batch).await {
             Ok(outcomes) => {
                 tx.commit().await?;
@@ -1117,6 +1161,19 @@ impl Store {
                 Err(error)
             }
         }
+    }
+}
+
+/// Whether the connection itself failed, rather than a statement on it: it was cut, or the
+/// server ended it (SQLSTATE class 08, or 57P01 to 57P03 when the server shuts down or a
+/// backend is terminated).
+fn is_broken(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 
@@ -1137,9 +1194,10 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
 /// 4. one update of the stock for all that was taken (which still checks that each position
 ///    covers it), the reservations, and each shipping node's count for the day.
 ///
-/// SQLite runs each step as a statement of its own. PostgreSQL runs steps 1 and 2 as one
-/// statement and step 4 as another, since every statement there is a round trip to the
-/// server, and the writer waits out each one.
+/// SQLite runs each step as a statement of its own. PostgreSQL comes here only when
+/// `write_batch_at_once` found the stock short, and runs steps 1 and 2 as one statement and
+/// step 4 as another, since every statement there is a round trip to the server, and the
+/// writer waits out each one.
 async fn write_batch(
     connection: &mut AnyConnection,
     backend: Backend,
@@ -1254,6 +1312,100 @@ async fn write_batch(
         )));
     }
     Ok(outcomes)
+}
+
+/// What makes the one-statement batch fail when its stock did not cover it (see
+/// `write_batch_at_once`).
+const STOCK_MOVED: &str = "stock moved under the batch";
+
+/// On PostgreSQL, the usual way to write a batch: all of it in one statement, which the server
+/// commits as a transaction of its own, so a batch costs one round trip instead of four. It
+/// takes every new decision's holds, on the view of the stock the decisions were made on: the
+/// decision rows, stock locked in position order, the stock update (which checks that each
+/// position covers what is taken), the reservations and the shipment counts.
+///
+/// When some position did not cover what the batch takes (another replica got there first, or
+/// two decisions in the batch wanted the same last units), the statement fails on purpose,
+/// changing nothing, and the answer is `None`: the caller then writes the batch the careful way,
+/// deciding which decisions fit. A statement has no way to abort itself, so it casts a text
+/// that is not a number, and the error names the cause.
+async fn write_batch_at_once(
+    connection: &mut AnyConnection,
+    batch: &[&PendingDecision],
+) -> Result<Option<Vec<Commit>>, StoreError> {
+    let mut statement = Statement::default();
+    let decided = decision_rows(&mut statement, batch);
+    let holds = hold_rows(&mut statement, batch);
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (day, slot) = (
+        statement.text(&day),
+        statement.int(i64::from(rand::random_range(0..LOAD_SLOTS))),
+    );
+    let moved = statement.text(STOCK_MOVED);
+    let sql = format!(
+        "WITH decided AS ({decided}), \
+         held AS (SELECT w.column1 AS tenant_id, w.column2 AS order_id, w.column3 AS node, \
+             w.column4 AS sku, w.column5 AS quantity \
+           FROM {holds} JOIN decided d ON d.tenant_id = w.column1 AND d.order_id = w.column2), \
+         taken AS (SELECT tenant_id, node, sku, CAST(SUM(quantity) AS BIGINT) AS quantity \
+           FROM held GROUP BY tenant_id, node, sku), \
+         locked AS (SELECT i.tenant_id, i.node, i.sku FROM inventory i JOIN taken t \
+             ON i.tenant_id = t.tenant_id AND i.node = t.node AND i.sku = t.sku \
+           ORDER BY i.tenant_id, i.node, i.sku FOR UPDATE OF i), \
+         reserved AS (UPDATE inventory SET reserved = inventory.reserved + t.quantity \
+           FROM taken t JOIN locked l \
+             ON l.tenant_id = t.tenant_id AND l.node = t.node AND l.sku = t.sku \
+           WHERE inventory.tenant_id = t.tenant_id AND inventory.node = t.node \
+             AND inventory.sku = t.sku \
+             AND inventory.on_hand - inventory.reserved - inventory.safety_stock >= t.quantity \
+           RETURNING 1), \
+         kept AS (INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
+           SELECT tenant_id, order_id, node, sku, quantity FROM held), \
+         counted AS (INSERT INTO node_load (tenant_id, node, day, slot, shipments) \
+           SELECT tenant_id, node, {day}, {slot}, COUNT(DISTINCT order_id) FROM held \
+           GROUP BY tenant_id, node ORDER BY tenant_id, node \
+           ON CONFLICT (tenant_id, node, day, slot) \
+           DO UPDATE SET shipments = node_load.shipments + excluded.shipments) \
+         SELECT d.tenant_id, d.order_id, \
+           CASE WHEN (SELECT COUNT(*) FROM reserved) = (SELECT COUNT(*) FROM taken) THEN 0 \
+             ELSE CAST({moved} || ' of order ' || d.order_id AS INTEGER) END AS moved \
+         FROM decided d"
+    );
+    let rows = match statement.query(&sql).fetch_all(&mut *connection).await {
+        Ok(rows) => rows,
+        Err(error) if is_stock_moved(&error) => {
+            tracing::debug!(
+                decisions = batch.len(),
+                "a batch's stock came up short; fitting its decisions one by one"
+            );
+            return Ok(None);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut new = vec![false; batch.len()];
+    for row in &rows {
+        let (tenant, order): (String, String) = (row.get("tenant_id"), row.get("order_id"));
+        mark_new(&mut new, batch, &tenant, &order);
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (pending, new) in batch.iter().zip(new) {
+        outcomes.push(if new {
+            Commit::Stored
+        } else {
+            let first = decision_of(&mut *connection, &pending.tenant, &pending.order_id).await?;
+            Commit::AlreadyDecided {
+                decision: first.map(|first| first.decision).unwrap_or_default(),
+            }
+        });
+    }
+    Ok(Some(outcomes))
+}
+
+/// Whether `write_batch_at_once` failed because its stock did not cover it.
+fn is_stock_moved(error: &sqlx::Error) -> bool {
+    error.as_database_error().is_some_and(|error| {
+        error.code().as_deref() == Some("22P02") && error.message().contains(STOCK_MOVED)
+    })
 }
 
 /// Step 1 on SQLite: inserts the batch's decision rows; for each decision, whether it is new
@@ -1450,12 +1602,9 @@ fn reserve<'a>(
     )
 }
 
-/// The stored decisions' reservations.
-fn insert_reservations<'a>(
-    statement: &mut Statement<'a>,
-    stored: &[&'a PendingDecision],
-) -> String {
-    let reservations = statement.values(
+/// The decisions' holds as rows of tenant, order, node, SKU and quantity.
+fn hold_rows<'a>(statement: &mut Statement<'a>, decisions: &[&'a PendingDecision]) -> String {
+    statement.values(
         [
             Value::NullText,
             Value::NullText,
@@ -1463,7 +1612,7 @@ fn insert_reservations<'a>(
             Value::NullText,
             Value::NullInt,
         ],
-        stored.iter().flat_map(|pending| {
+        decisions.iter().flat_map(|pending| {
             pending.holds.iter().map(|hold| {
                 [
                     Value::Text(&pending.tenant),
@@ -1474,7 +1623,15 @@ fn insert_reservations<'a>(
                 ]
             })
         }),
-    );
+    )
+}
+
+/// The stored decisions' reservations.
+fn insert_reservations<'a>(
+    statement: &mut Statement<'a>,
+    stored: &[&'a PendingDecision],
+) -> String {
+    let reservations = hold_rows(statement, stored);
     format!(
         "INSERT INTO reservations (tenant_id, order_id, node, sku, quantity) \
          SELECT w.column1, w.column2, w.column3, w.column4, w.column5 FROM {reservations} \

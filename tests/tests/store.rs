@@ -344,6 +344,45 @@ async fn short_decisions_in_a_batch_undo_only_themselves(store: Store) {
     );
 }
 
+/// A PostgreSQL restart, or an operator ending a backend, cuts the connection a writer keeps:
+/// the next batch reconnects and is stored, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_whose_connection_is_cut_reconnects() {
+    let schema = PgSchema::new().await;
+    // Names the store's connections, so that only they are ended.
+    let name = format!("cut-{}", std::process::id());
+    let store = Store::open(&format!("{}&application_name={name}", schema.url))
+        .await
+        .unwrap();
+    stocked(&store, &[position("DC-NJ", "SKU-1", 10, 0)]).await;
+    let holds = [hold("DC-NJ", "SKU-1", 1)];
+    // The writers take turns, so after two decisions, one after the other, each holds a
+    // connection.
+    for order in ["SO-1", "SO-2"] {
+        let outcome = store.commit_decision("acme", order, "{}", &holds).await;
+        assert_eq!(outcome.unwrap(), Commit::Stored);
+    }
+
+    let admin = sqlx::PgPool::connect(schema.url.split('?').next().unwrap())
+        .await
+        .unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|ended| *ended));
+
+    for order in ["SO-3", "SO-4"] {
+        let outcome = store.commit_decision("acme", order, "{}", &holds).await;
+        assert_eq!(outcome.unwrap(), Commit::Stored, "{order}");
+        assert_eq!(store.holds("acme", order).await.unwrap(), holds);
+    }
+    assert_eq!(store.inventory("acme").await.unwrap()[0].reserved, 4);
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
