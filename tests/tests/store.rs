@@ -383,6 +383,41 @@ async fn a_writer_whose_connection_is_cut_reconnects() {
     assert_eq!(store.inventory("acme").await.unwrap()[0].reserved, 4);
 }
 
+/// Two replicas on one PostgreSQL database race for scarce stock: together they reserve exactly
+/// the 10 units available, and the database agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_never_over_reserve_between_them() {
+    let schema = PgSchema::new().await;
+    let first = Store::open(&schema.url).await.unwrap();
+    let second = Store::open(&schema.url).await.unwrap();
+    stocked(&first, &[position("DC-NJ", "SKU-1", 12, 2)]).await;
+    let replicas = [Arc::new(first), Arc::new(second)];
+    let mut tasks = Vec::new();
+    for at in 0..60 {
+        let store = replicas[at % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            // Some orders hold two units, so a batch can fit partly.
+            let quantity = 1 + (at % 3 == 0) as i64;
+            let order = format!("SO-{at}");
+            let holds = [hold("DC-NJ", "SKU-1", quantity)];
+            let outcome = store.commit_decision("acme", &order, "{}", &holds).await;
+            (quantity, outcome.unwrap())
+        }));
+    }
+    let mut reserved = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (quantity, Commit::Stored) => reserved += quantity,
+            (_, Commit::Short { .. }) => {}
+            (_, other) => panic!("unexpected {other:?}"),
+        }
+    }
+    // Forty orders want one unit, so the last unit always finds a taker.
+    assert_eq!(reserved, 10);
+    let stock = replicas[1].inventory("acme").await.unwrap();
+    assert_eq!(stock[0].reserved, reserved);
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
