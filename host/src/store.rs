@@ -1234,10 +1234,7 @@ async fn write_batch(
     let mut short = Vec::new();
     for (pending, new) in batch.iter().zip(&new) {
         if !*new {
-            let first = decision_of(&mut *connection, &pending.tenant, &pending.order_id).await?;
-            outcomes.push(Commit::AlreadyDecided {
-                decision: first.map(|first| first.decision).unwrap_or_default(),
-            });
+            outcomes.push(already_decided(connection, pending).await?);
             continue;
         }
         let left = |hold: &Hold| {
@@ -1271,11 +1268,7 @@ async fn write_batch(
         .filter(|(_, quantity)| **quantity > 0)
         .map(|(position, quantity)| (*position, *quantity))
         .collect();
-    let slot = match backend {
-        Backend::Sqlite => 0,
-        Backend::Postgres => i64::from(rand::random_range(0..LOAD_SLOTS)),
-    };
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (day, slot) = load_row(backend);
     let shipments = shipments_by_node(&stored);
     let changed = match backend {
         Backend::Sqlite => {
@@ -1336,11 +1329,8 @@ async fn write_batch_at_once(
     let mut statement = Statement::default();
     let decided = decision_rows(&mut statement, batch);
     let holds = hold_rows(&mut statement, batch);
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let (day, slot) = (
-        statement.text(&day),
-        statement.int(i64::from(rand::random_range(0..LOAD_SLOTS))),
-    );
+    let (day, slot) = load_row(Backend::Postgres);
+    let (day, slot) = (statement.text(&day), statement.int(slot));
     let moved = statement.text(STOCK_MOVED);
     let sql = format!(
         "WITH decided AS ({decided}), \
@@ -1392,13 +1382,31 @@ async fn write_batch_at_once(
         outcomes.push(if new {
             Commit::Stored
         } else {
-            let first = decision_of(&mut *connection, &pending.tenant, &pending.order_id).await?;
-            Commit::AlreadyDecided {
-                decision: first.map(|first| first.decision).unwrap_or_default(),
-            }
+            already_decided(connection, pending).await?
         });
     }
     Ok(Some(outcomes))
+}
+
+/// The answer for a decision whose order was decided before: the first decision.
+async fn already_decided(
+    connection: &mut AnyConnection,
+    pending: &PendingDecision,
+) -> Result<Commit, StoreError> {
+    let first = decision_of(&mut *connection, &pending.tenant, &pending.order_id).await?;
+    Ok(Commit::AlreadyDecided {
+        decision: first.map(|first| first.decision).unwrap_or_default(),
+    })
+}
+
+/// The `node_load` row a batch counts its shipments in: today (UTC) and a slot, picked at
+/// random on PostgreSQL.
+fn load_row(backend: Backend) -> (String, i64) {
+    let slot = match backend {
+        Backend::Sqlite => 0,
+        Backend::Postgres => i64::from(rand::random_range(0..LOAD_SLOTS)),
+    };
+    (chrono::Utc::now().format("%Y-%m-%d").to_string(), slot)
 }
 
 /// Whether `write_batch_at_once` failed because its stock did not cover it.
