@@ -30,7 +30,8 @@ use switchyard::route_with;
 use switchyard::rules::{Judgement, RuleFailure, RuleInput, Rules};
 use switchyard_tests::{build_plugins, example_network, example_order, plugin_dir};
 
-/// The example plugins, each with a configuration that makes it do real work on the order.
+/// The example plugins, each with a configuration that makes it do real work on the order, and a
+/// plugin that does nothing.
 fn tenants() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("never-split-vip", json!({"tiers": ["standard"]})),
@@ -45,6 +46,9 @@ fn tenants() -> Vec<(&'static str, serde_json::Value)> {
             json!({"windows": [{"node": "DC-NJ", "from": "2026-12-01T00:00:00Z",
                                 "until": "2026-12-31T00:00:00Z"}]}),
         ),
+        // Not an example: a fixture that allows every plan and reads nothing, for what any
+        // plugin call costs before a rule's own logic.
+        ("allow-all-plugin", json!({})),
     ]
 }
 

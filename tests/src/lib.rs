@@ -102,11 +102,13 @@ pub fn copy_of_example_network() -> tempfile::TempDir {
     dir
 }
 
-/// The hostile plugins in `tests/fixtures/`, by crate name.
+/// The plugins in `tests/fixtures/`, by crate name: the hostile ones, and the do-nothing plugin
+/// the benchmark measures a bare call with.
 pub const FIXTURE_PLUGINS: &[&str] = &[
     "hostile-plugin",
     "foreign-import-plugin",
     "wrong-world-plugin",
+    "allow-all-plugin",
 ];
 
 /// The cargo target directory the tests were built in.
