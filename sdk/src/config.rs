@@ -25,14 +25,15 @@ impl Config {
 
     /// The whole configuration as a typed value.
     pub fn to<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_value(self.value.clone()).map_err(|error| error.to_string())
+        // Read from the parsed value in place rather than from a copy of it.
+        T::deserialize(&self.value).map_err(|error| error.to_string())
     }
 
     /// One field as a typed value; `Ok(None)` when it is absent.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
         match self.value.get(key) {
             None | Some(serde_json::Value::Null) => Ok(None),
-            Some(value) => serde_json::from_value(value.clone())
+            Some(value) => T::deserialize(value)
                 .map(Some)
                 .map_err(|error| format!("`{key}`: {error}")),
         }
