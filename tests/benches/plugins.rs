@@ -46,8 +46,8 @@ fn tenants() -> Vec<(&'static str, serde_json::Value)> {
             json!({"windows": [{"node": "DC-NJ", "from": "2026-12-01T00:00:00Z",
                                 "until": "2026-12-31T00:00:00Z"}]}),
         ),
-        // Not an example: a fixture that allows every plan and reads nothing, for what any
-        // plugin call costs before a rule's own logic.
+        // Not an example: a fixture that allows every plan and ignores its configuration, for
+        // what any plugin call costs before a rule's own logic.
         ("allow-all-plugin", json!({})),
     ]
 }
